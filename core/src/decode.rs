@@ -1,0 +1,418 @@
+//! Frame decoding: over a borrowed slice, or streaming into an owned buffer.
+
+use std::io::{self, Read};
+
+use bytes::{Buf, BytesMut};
+
+use crate::error::{Error, Result};
+use crate::limits::{Cap, HEADER_LEN, Limits};
+
+/// The outcome of [`decode_frame`] when no error occurred.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decoded<'a> {
+    /// A whole frame was found at the start of the buffer.
+    Frame {
+        /// The payload: a view into the buffer, `buf[HEADER_LEN..consumed]`.
+        payload: &'a [u8],
+        /// Bytes the frame takes in the buffer, header included.
+        consumed: usize,
+    },
+    /// The buffer holds the start of a frame but not all of it. This is not an error:
+    /// read more bytes and try again.
+    Incomplete {
+        /// How many more bytes are needed at least. While the header is incomplete
+        /// this counts only the rest of the header.
+        needed: usize,
+    },
+}
+
+/// Reads the payload length out of a frame header.
+#[inline]
+pub fn frame_len(header: [u8; HEADER_LEN]) -> u32 {
+    u32::from_ne_bytes(header)
+}
+
+/// Checks an announced length against a cap. `offset` is the header's stream offset.
+#[inline]
+fn check_len(header: [u8; HEADER_LEN], cap: Cap, offset: u64) -> Result<usize> {
+    let len = frame_len(header);
+    if len > cap.max {
+        return Err(Error::FrameTooLarge {
+            offset,
+            len: u64::from(len),
+            limit: cap.max,
+            direction: cap.direction,
+            header: Some(header),
+        });
+    }
+    // A u32 always fits in usize on the 32- and 64-bit targets we build for.
+    Ok(len as usize)
+}
+
+/// Decodes the frame at the start of `buf`, without copying or allocating.
+///
+/// The header is checked against `cap` as soon as its four bytes are there, before
+/// the payload is waited for. A zero-length frame is returned as an empty payload.
+///
+/// ```
+/// use nmframe::{decode_frame, Cap, Decoded, Direction};
+///
+/// let cap = Cap::protocol(Direction::BrowserToHost);
+/// let mut wire = 7u32.to_ne_bytes().to_vec();
+/// wire.extend_from_slice(br#"{"a":1}"#);
+/// wire.extend_from_slice(&[3, 0]); // the start of the next header
+///
+/// let Decoded::Frame { payload, consumed } = decode_frame(&wire, cap)? else { panic!() };
+/// assert_eq!(payload, br#"{"a":1}"#);
+/// assert_eq!(decode_frame(&wire[consumed..], cap)?, Decoded::Incomplete { needed: 2 });
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::FrameTooLarge`] when the header announces more than `cap.max` bytes. The
+/// error's offset is 0: `buf` is taken to start at a frame boundary.
+#[inline]
+pub fn decode_frame(buf: &[u8], cap: Cap) -> Result<Decoded<'_>> {
+    let Some((header, rest)) = buf.split_first_chunk::<HEADER_LEN>() else {
+        return Ok(Decoded::Incomplete {
+            needed: HEADER_LEN - buf.len(),
+        });
+    };
+    let len = check_len(*header, cap, 0)?;
+    match rest.get(..len) {
+        Some(payload) => Ok(Decoded::Frame {
+            payload,
+            consumed: HEADER_LEN + len,
+        }),
+        None => Ok(Decoded::Incomplete {
+            needed: len - rest.len(),
+        }),
+    }
+}
+
+/// An iterator over the frames of a byte slice, for captured streams and buffers
+/// that hold many frames. Errors carry stream offsets counted from the slice's start.
+///
+/// ```
+/// use nmframe::{Cap, Direction, SliceFrames};
+///
+/// let mut wire = Vec::new();
+/// for msg in [&b"1"[..], b"[2]", b"\"three\""] {
+///     wire.extend_from_slice(&(msg.len() as u32).to_ne_bytes());
+///     wire.extend_from_slice(msg);
+/// }
+/// let mut frames = SliceFrames::new(&wire, Cap::protocol(Direction::HostToBrowser));
+/// let all: Vec<&[u8]> = frames.by_ref().collect::<Result<_, _>>()?;
+/// assert_eq!(all, [&b"1"[..], b"[2]", b"\"three\""]);
+/// assert!(frames.finish().is_ok()); // nothing left over
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct SliceFrames<'a> {
+    buf: &'a [u8],
+    pos: usize,
+    cap: Cap,
+    failed: bool,
+}
+
+impl<'a> SliceFrames<'a> {
+    /// Iterates over the frames in `buf` with `cap` on each payload.
+    pub fn new(buf: &'a [u8], cap: Cap) -> Self {
+        SliceFrames {
+            buf,
+            pos: 0,
+            cap,
+            failed: false,
+        }
+    }
+
+    /// Offset of the next frame: everything before it was delivered.
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes not yet decoded.
+    pub fn remainder(&self) -> &'a [u8] {
+        &self.buf[self.pos..]
+    }
+
+    /// Checks how the slice ends once iteration stops: `Ok` when it ended at a frame
+    /// boundary, or the truncation error for the partial frame at its end.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TruncatedHeader`] or [`Error::TruncatedPayload`], with the numbers.
+    pub fn finish(&self) -> Result<()> {
+        truncation(self.remainder(), self.pos as u64)
+    }
+}
+
+impl<'a> Iterator for SliceFrames<'a> {
+    type Item = Result<&'a [u8]>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let offset = self.pos as u64;
+        match decode_frame(self.remainder(), self.cap) {
+            Ok(Decoded::Frame { payload, consumed }) => {
+                self.pos += consumed;
+                Some(Ok(payload))
+            }
+            Ok(Decoded::Incomplete { .. }) => None,
+            Err(mut err) => {
+                self.failed = true;
+                if let Error::FrameTooLarge { offset: o, .. } = &mut err {
+                    *o = offset;
+                }
+                Some(Err(err))
+            }
+        }
+    }
+}
+
+/// The error for bytes left at the end of a stream: none when `rest` is empty.
+fn truncation(rest: &[u8], offset: u64) -> Result<()> {
+    match rest.split_first_chunk::<HEADER_LEN>() {
+        None if rest.is_empty() => Ok(()),
+        None => Err(Error::TruncatedHeader {
+            offset,
+            received: rest.len(),
+        }),
+        Some((header, payload)) => Err(Error::TruncatedPayload {
+            offset,
+            expected: frame_len(*header) as usize,
+            received: payload.len(),
+            header: *header,
+        }),
+    }
+}
+
+/// How much room one read gets while no frame length is known, and the least a read
+/// window grows by. Big enough that many small frames arrive in one system call.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// A streaming frame decoder that owns its buffer.
+///
+/// Bytes go in by [`read_from`](Self::read_from) (straight from any [`Read`], into the
+/// buffer, no intermediate copy), by [`writable`](Self::writable) +
+/// [`commit`](Self::commit) (for callers that do their own I/O), or by
+/// [`push`](Self::push). Frames come out of [`decode`](Self::decode) as [`BytesMut`]
+/// split off the buffer: owned, mutable (simd-json parses in place), and never copied.
+///
+/// The buffer grows only with bytes that actually arrive: a header announcing 4 GiB
+/// costs a read window of [`READ_CHUNK`], and the window never grows by more than what
+/// has already arrived, so memory stays within about twice the bytes received. Frames
+/// are checked against the inbound cap as soon as their header is complete.
+///
+/// ```
+/// use nmframe::{FrameDecoder, Limits};
+///
+/// let mut decoder = FrameDecoder::new(Limits::host());
+/// let mut wire = 2u32.to_ne_bytes().to_vec();
+/// wire.extend_from_slice(b"{}");
+///
+/// decoder.push(&wire[..3]); // half a header
+/// assert!(decoder.decode()?.is_none());
+/// decoder.push(&wire[3..]);
+/// assert_eq!(&decoder.decode()?.unwrap()[..], b"{}");
+/// assert!(decoder.finish().is_ok()); // the stream may end here
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FrameDecoder {
+    /// `buf[..filled]` holds received bytes; `buf[filled..]` is a zeroed read window.
+    /// Keeping the window inside the buffer's length means reads need no `unsafe`.
+    buf: BytesMut,
+    filled: usize,
+    /// Payload length of the frame whose header is at the start of `buf`, once known.
+    pending: Option<usize>,
+    /// Stream offset of `buf[0]`.
+    offset: u64,
+    cap: Cap,
+    /// Set once an oversized header was seen: the stream has no frame boundary left.
+    poisoned: bool,
+}
+
+impl FrameDecoder {
+    /// A decoder with the inbound cap of `limits`.
+    pub fn new(limits: Limits) -> Self {
+        Self::with_cap(limits.inbound())
+    }
+
+    /// A decoder with an explicit cap.
+    pub fn with_cap(cap: Cap) -> Self {
+        FrameDecoder {
+            buf: BytesMut::new(),
+            filled: 0,
+            pending: None,
+            offset: 0,
+            cap,
+            poisoned: false,
+        }
+    }
+
+    /// The cap frames are checked against.
+    pub fn cap(&self) -> Cap {
+        self.cap
+    }
+
+    /// Received bytes not yet returned as frames.
+    pub fn buffered(&self) -> usize {
+        self.filled
+    }
+
+    /// Stream offset of the next byte [`decode`](Self::decode) will look at.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Whether a whole frame is buffered, so that [`decode`](Self::decode) returns it
+    /// without more input. Writers use this to batch replies: while it is true, more
+    /// replies are coming before the next read would block.
+    pub fn has_frame(&self) -> bool {
+        let Some(header) = self.buf[..self.filled].first_chunk::<HEADER_LEN>() else {
+            return false;
+        };
+        let len = frame_len(*header);
+        len <= self.cap.max && HEADER_LEN + len as usize <= self.filled
+    }
+
+    /// Copies `bytes` into the buffer.
+    pub fn push(&mut self, bytes: &[u8]) {
+        self.writable(bytes.len())[..bytes.len()].copy_from_slice(bytes);
+        self.commit(bytes.len());
+    }
+
+    /// A writable region of at least `min` bytes at the end of the buffer, for a
+    /// caller that reads into it directly; report how much it filled with
+    /// [`commit`](Self::commit). The region is zeroed the first time it is handed out.
+    pub fn writable(&mut self, min: usize) -> &mut [u8] {
+        if self.buf.len() - self.filled < min {
+            self.buf.resize(self.filled + min, 0);
+        }
+        &mut self.buf[self.filled..]
+    }
+
+    /// Marks `n` bytes of the region last returned by [`writable`](Self::writable) as
+    /// received.
+    ///
+    /// # Panics
+    ///
+    /// If `n` is larger than that region.
+    pub fn commit(&mut self, n: usize) {
+        assert!(
+            n <= self.buf.len() - self.filled,
+            "commit of {n} bytes exceeds the {} writable bytes",
+            self.buf.len() - self.filled
+        );
+        self.filled += n;
+    }
+
+    /// The size of the next read window: [`READ_CHUNK`] while no large frame is
+    /// arriving; for a large frame, what is still missing of it, but never more than
+    /// what has already arrived (so a lying header costs nothing) and never past the
+    /// frame's end (so a 64 MiB message ends in a buffer of about 64 MiB).
+    pub fn read_window(&self) -> usize {
+        let len = self.pending.or_else(|| {
+            let header = self.buf[..self.filled].first_chunk::<HEADER_LEN>()?;
+            Some(frame_len(*header) as usize)
+        });
+        let missing = len.map_or(0, |len| (HEADER_LEN + len).saturating_sub(self.filled));
+        missing.min(self.filled).max(READ_CHUNK)
+    }
+
+    /// Reads once from `reader` straight into the buffer. Returns the number of bytes
+    /// read; 0 means end of stream. Retries on `Interrupted`.
+    ///
+    /// # Errors
+    ///
+    /// The reader's error.
+    pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
+        let window = self.read_window();
+        let space = self.writable(window);
+        loop {
+            match reader.read(space) {
+                Ok(n) => {
+                    self.commit(n);
+                    return Ok(n);
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// The next whole frame, split off the buffer without copying, or `None` when more
+    /// bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FrameTooLarge`] when a header exceeds the cap. It is fatal: the same
+    /// error is returned by every later call, since the stream has lost its framing.
+    pub fn decode(&mut self) -> Result<Option<BytesMut>> {
+        let len = match self.pending {
+            Some(len) => len,
+            None => {
+                let Some(header) = self.buf[..self.filled].first_chunk::<HEADER_LEN>() else {
+                    return Ok(None);
+                };
+                match check_len(*header, self.cap, self.offset) {
+                    Ok(len) => {
+                        self.pending = Some(len);
+                        len
+                    }
+                    Err(err) => {
+                        self.poisoned = true;
+                        return Err(err);
+                    }
+                }
+            }
+        };
+        let total = HEADER_LEN + len;
+        if self.filled < total {
+            return Ok(None);
+        }
+        self.buf.advance(HEADER_LEN);
+        let frame = self.buf.split_to(len);
+        self.filled -= total;
+        self.offset += total as u64;
+        self.pending = None;
+        Ok(Some(frame))
+    }
+
+    /// Declares the end of the stream: `Ok` when it ended at a frame boundary,
+    /// otherwise the error that says how much of the last frame arrived.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TruncatedHeader`] or [`Error::TruncatedPayload`]; the
+    /// [`Error::FrameTooLarge`] again for a stream that had an oversized header.
+    pub fn finish(&self) -> Result<()> {
+        let rest = &self.buf[..self.filled];
+        if self.poisoned
+            && let Some(header) = rest.first_chunk::<HEADER_LEN>()
+        {
+            // The header is still there: report what made the stream unreadable.
+            check_len(*header, self.cap, self.offset)?;
+        }
+        truncation(rest, self.offset)
+    }
+
+    /// Whether an oversized header has ended this stream.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    /// Forgets all buffered bytes and starts over at stream offset 0, keeping the
+    /// buffer's memory.
+    pub fn reset(&mut self) {
+        self.buf.clear();
+        self.filled = 0;
+        self.pending = None;
+        self.offset = 0;
+        self.poisoned = false;
+    }
+}

@@ -1,0 +1,393 @@
+//! Blocking adapters over `std::io`: a reader of frames and a writer of frames.
+
+use std::io::{self, IoSlice, Read, Write};
+
+use bytes::BytesMut;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::decode::FrameDecoder;
+use crate::encode::{encode_frame, encode_header, encode_json};
+use crate::error::{Error, Result};
+use crate::json::JsonDecoder;
+use crate::limits::{Cap, Limits};
+
+/// Reads frames from any [`Read`], one [`BytesMut`] per message.
+///
+/// Reads are large (at least [`READ_CHUNK`](crate::READ_CHUNK) bytes of room), so a
+/// burst of small messages costs one system call, and frames come out without being
+/// copied. The end of the stream at a frame boundary ends iteration; the end of the
+/// stream inside a frame is an error that says how much arrived.
+///
+/// With [`validate_json`](Self::validate_json), each payload is checked by simd-json
+/// before it is handed out; a frame that is not valid JSON is reported as an error
+/// and the next frame can still be read.
+///
+/// ```
+/// use nmframe::{FrameReader, Limits};
+///
+/// let mut wire = Vec::new();
+/// for msg in [&br#"{"n":1}"#[..], br#"{"n":2}"#] {
+///     wire.extend_from_slice(&(msg.len() as u32).to_ne_bytes());
+///     wire.extend_from_slice(msg);
+/// }
+/// let reader = FrameReader::new(&wire[..], Limits::host());
+/// let frames: Vec<_> = reader.collect::<Result<_, _>>()?;
+/// assert_eq!(&frames[1][..], br#"{"n":2}"#);
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FrameReader<R> {
+    inner: R,
+    decoder: FrameDecoder,
+    json: Option<JsonDecoder>,
+    /// End of stream seen, or a fatal error returned: nothing more will come.
+    done: bool,
+}
+
+impl<R: Read> FrameReader<R> {
+    /// A reader of frames with the inbound cap of `limits`.
+    pub fn new(inner: R, limits: Limits) -> Self {
+        Self::with_decoder(inner, FrameDecoder::new(limits))
+    }
+
+    /// A reader over a decoder configured by the caller.
+    pub fn with_decoder(inner: R, decoder: FrameDecoder) -> Self {
+        FrameReader {
+            inner,
+            decoder,
+            json: None,
+            done: false,
+        }
+    }
+
+    /// Checks every payload with simd-json before handing it out.
+    #[must_use]
+    pub fn validate_json(mut self) -> Self {
+        self.json = Some(JsonDecoder::new());
+        self
+    }
+
+    /// The next frame, `None` at a clean end of stream.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors, truncation at the end of the stream, an oversized header (fatal),
+    /// and with [`validate_json`](Self::validate_json) invalid UTF-8 or JSON (not
+    /// fatal: the frame was consumed, call again for the next one).
+    pub fn read_frame(&mut self) -> Result<Option<BytesMut>> {
+        let frame = match self.read_raw() {
+            Ok(Some(frame)) => frame,
+            other => return other,
+        };
+        if let Some(json) = &mut self.json {
+            json.validate(&frame)?;
+        }
+        Ok(Some(frame))
+    }
+
+    fn read_raw(&mut self) -> Result<Option<BytesMut>> {
+        loop {
+            if self.done {
+                return Ok(None);
+            }
+            match self.decoder.decode() {
+                Ok(Some(frame)) => return Ok(Some(frame)),
+                Ok(None) => {}
+                Err(err) => {
+                    self.done = true;
+                    return Err(err);
+                }
+            }
+            match self.decoder.read_from(&mut self.inner) {
+                Ok(0) => {
+                    self.done = true;
+                    self.decoder.finish()?;
+                    return Ok(None);
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    self.done = true;
+                    return Err(Error::Io(err));
+                }
+            }
+        }
+    }
+
+    /// Reads the next message and deserializes it into an owned `T` through simd-json.
+    /// The frame's buffer is released before returning.
+    ///
+    /// # Errors
+    ///
+    /// As for [`read_frame`](Self::read_frame), and [`Error::InvalidJson`] when the
+    /// payload is not a `T` (not fatal).
+    pub fn read_json<T: DeserializeOwned>(&mut self) -> Result<Option<T>> {
+        let Some(mut frame) = self.read_raw()? else {
+            return Ok(None);
+        };
+        let json = self.json.get_or_insert_with(JsonDecoder::new);
+        json.deserialize(&mut frame).map(Some)
+    }
+
+    /// Whether a whole frame is already buffered, so the next
+    /// [`read_frame`](Self::read_frame) will not block. A host that batches its replies
+    /// flushes them when this turns false.
+    pub fn has_frame(&self) -> bool {
+        self.decoder.has_frame()
+    }
+
+    /// The decoder underneath, for its offset and buffer counts.
+    pub fn decoder(&self) -> &FrameDecoder {
+        &self.decoder
+    }
+
+    /// The wrapped reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The wrapped reader, mutably. Reading from it directly loses frame sync.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// Gives the wrapped reader back; buffered bytes are lost.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Iterator for FrameReader<R> {
+    type Item = Result<BytesMut>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.read_frame().transpose()
+    }
+}
+
+/// Writes frames to any [`Write`].
+///
+/// [`send`](Self::send) and [`send_json`](Self::send_json) write one whole frame
+/// (header and payload in one vectored write, partial writes and `EINTR` handled) and
+/// flush: a reply never sits in a buffer. [`queue`](Self::queue) and
+/// [`queue_json`](Self::queue_json) collect frames for one write at
+/// [`flush`](Self::flush), for hosts that answer a burst of requests at once.
+///
+/// The outbound cap is checked before anything reaches the writer: a refused message
+/// writes nothing, and the writer stays usable. A peer that has gone away is
+/// [`Error::Disconnected`].
+///
+/// ```
+/// use nmframe::{FrameWriter, Limits, Error};
+///
+/// let mut writer = FrameWriter::new(Vec::new(), Limits::host());
+/// writer.send(br#"{"ok":true}"#)?;
+/// let too_big = vec![b' '; (1 << 20) + 1];
+/// assert!(matches!(writer.send(&too_big), Err(Error::FrameTooLarge { len: 1_048_577, .. })));
+/// writer.send_json(&["still", "usable"])?;
+/// assert_eq!(writer.get_ref().len(), 4 + 11 + 4 + 18);
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct FrameWriter<W: Write> {
+    inner: W,
+    cap: Cap,
+    /// Frames queued for the next flush, and the scratch for serialization.
+    pending: Vec<u8>,
+    json: Option<JsonDecoder>,
+}
+
+impl<W: Write> FrameWriter<W> {
+    /// A writer of frames with the outbound cap of `limits`.
+    pub fn new(inner: W, limits: Limits) -> Self {
+        Self::with_cap(inner, limits.outbound())
+    }
+
+    /// A writer with an explicit cap.
+    pub fn with_cap(inner: W, cap: Cap) -> Self {
+        FrameWriter {
+            inner,
+            cap,
+            pending: Vec::new(),
+            json: None,
+        }
+    }
+
+    /// Checks every raw payload with simd-json before it is written or queued: invalid
+    /// JSON is refused with nothing written. (Chromium silently drops such a message,
+    /// and Firefox disconnects the port.) Serialized values are valid by construction.
+    #[must_use]
+    pub fn validate_json(mut self) -> Self {
+        self.json = Some(JsonDecoder::new());
+        self
+    }
+
+    /// The cap messages are checked against.
+    pub fn cap(&self) -> Cap {
+        self.cap
+    }
+
+    fn check_raw(&mut self, payload: &[u8]) -> Result<[u8; 4]> {
+        let header = encode_header(payload.len(), self.cap)?;
+        if let Some(json) = &mut self.json {
+            json.validate(payload)?;
+        }
+        Ok(header)
+    }
+
+    /// Writes one frame holding `payload`, with anything queued before it, and
+    /// flushes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::EmptyFrame`], [`Error::FrameTooLarge`], or with
+    /// [`validate_json`](Self::validate_json) [`Error::InvalidJson`]: nothing written.
+    /// [`Error::Disconnected`] when the peer has gone; [`Error::Io`] otherwise.
+    pub fn send(&mut self, payload: &[u8]) -> Result<()> {
+        let header = self.check_raw(payload)?;
+        let mut slices = [
+            IoSlice::new(&self.pending),
+            IoSlice::new(&header),
+            IoSlice::new(payload),
+        ];
+        let outcome = write_all_vectored(&mut self.inner, &mut slices);
+        self.pending.clear();
+        outcome
+            .and_then(|()| self.inner.flush())
+            .map_err(Error::from_write)
+    }
+
+    /// Serializes `value` into one frame, writes it with anything queued, and flushes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FrameTooLarge`] or [`Error::Serialize`] with nothing written (queued
+    /// frames stay queued); otherwise as for [`send`](Self::send).
+    pub fn send_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.queue_json(value)?;
+        self.flush()
+    }
+
+    /// Adds a frame holding `payload` to the queue, copying it. Nothing is written
+    /// until [`flush`](Self::flush) or the next `send`.
+    ///
+    /// # Errors
+    ///
+    /// As for [`send`](Self::send)'s refusals; the queue is left as it was.
+    pub fn queue(&mut self, payload: &[u8]) -> Result<()> {
+        self.check_raw(payload)?;
+        encode_frame(&mut self.pending, payload, self.cap)
+    }
+
+    /// Serializes `value` as a frame at the end of the queue.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FrameTooLarge`] or [`Error::Serialize`]; the queue is left as it was.
+    pub fn queue_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        encode_json(&mut self.pending, value, self.cap).map(drop)
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Writes every queued frame in one go and flushes the writer.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Disconnected`] when the peer has gone; [`Error::Io`] otherwise. The
+    /// queue is emptied either way: a stream that failed mid-frame cannot be resumed.
+    pub fn flush(&mut self) -> Result<()> {
+        let outcome = self.inner.write_all(&self.pending);
+        self.pending.clear();
+        outcome
+            .and_then(|()| self.inner.flush())
+            .map_err(Error::from_write)
+    }
+
+    /// The wrapped writer.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
+    /// The wrapped writer, mutably. Writing to it directly corrupts the stream.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.inner
+    }
+
+    /// Gives the wrapped writer back; queued frames are dropped.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+/// `Write::write_all_vectored`, which std has not stabilised: loops over partial
+/// writes and `EINTR` until every slice is written.
+fn write_all_vectored<W: Write + ?Sized>(
+    writer: &mut W,
+    mut slices: &mut [IoSlice<'_>],
+) -> io::Result<()> {
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match writer.write_vectored(slices) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WriteZero,
+                    "the writer accepted no more bytes",
+                ));
+            }
+            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// The process's stdin and stdout as a host's reader and writer of frames.
+///
+/// The descriptors are duplicated, so the frames bypass the buffering of
+/// `std::io::Stdin` and `Stdout`: no extra copy on the way in, and nothing held back
+/// on the way out.
+///
+/// ```no_run
+/// use nmframe::{stdio, Limits};
+///
+/// let (reader, mut writer) = stdio(Limits::host())?;
+/// for frame in reader {
+///     writer.send(&frame?)?; // echo
+/// }
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// When the descriptors cannot be duplicated.
+pub fn stdio(
+    limits: Limits,
+) -> io::Result<(FrameReader<std::fs::File>, FrameWriter<std::fs::File>)> {
+    let (stdin, stdout) = duplicate_stdio()?;
+    Ok((
+        FrameReader::new(stdin, limits),
+        FrameWriter::new(stdout, limits),
+    ))
+}
+
+#[cfg(unix)]
+fn duplicate_stdio() -> io::Result<(std::fs::File, std::fs::File)> {
+    use std::os::fd::AsFd;
+    let stdin = io::stdin().as_fd().try_clone_to_owned()?;
+    let stdout = io::stdout().as_fd().try_clone_to_owned()?;
+    Ok((stdin.into(), stdout.into()))
+}
+
+#[cfg(windows)]
+fn duplicate_stdio() -> io::Result<(std::fs::File, std::fs::File)> {
+    // Rust's std never translates line endings, so there is no text mode to undo.
+    use std::os::windows::io::AsHandle;
+    let stdin = io::stdin().as_handle().try_clone_to_owned()?;
+    let stdout = io::stdout().as_handle().try_clone_to_owned()?;
+    Ok((stdin.into(), stdout.into()))
+}

@@ -1,0 +1,343 @@
+//! JSON decoding of payloads through simd-json, with buffers reused across messages.
+
+use std::borrow::Cow;
+use std::mem;
+
+use serde::Deserialize;
+use simd_json::{BorrowedValue, Buffers, ErrorType, Node, Tape};
+
+use crate::error::{Error, Result};
+
+/// A JSON decoder that keeps simd-json's working buffers from one message to the next,
+/// so that decoding a stream of messages stops allocating once the buffers have grown
+/// to fit the largest message seen.
+///
+/// It offers three levels of decoding:
+/// - [`validate`](Self::validate): is this UTF-8 JSON? No tree, and the payload is left
+///   untouched, so it can be forwarded as it is.
+/// - [`parse`](Self::parse): a [`Document`] to read values from, without allocating;
+///   [`to_borrowed`](Self::to_borrowed): a `simd_json::BorrowedValue` tree. Both
+///   unescape strings in place in the payload and point into it.
+/// - [`deserialize`](Self::deserialize): any `serde::Deserialize` type, which may
+///   borrow `&str` fields from the payload.
+///
+/// ```
+/// use nmframe::JsonDecoder;
+/// use nmframe::simd_json::prelude::*;
+///
+/// let mut json = JsonDecoder::new();
+/// let mut payload = br#"{"cmd":"open","url":"https://example.org/a\"b"}"#.to_vec();
+///
+/// json.validate(&payload)?; // untouched
+/// let doc = json.parse(&mut payload)?; // rewritten in place: escapes resolved
+/// assert_eq!(doc.value().get("cmd").and_then(|v| v.into_string()), Some("open"));
+/// assert_eq!(doc.pointer("/url").and_then(|v| v.into_string()), Some("https://example.org/a\"b"));
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+pub struct JsonDecoder {
+    buffers: Buffers,
+    /// The tape's allocation, kept empty between calls.
+    tape: Vec<Node<'static>>,
+    /// A padded copy of the payload for [`validate`](Self::validate), which must not
+    /// rewrite the caller's bytes.
+    scratch: Vec<u8>,
+}
+
+impl std::fmt::Debug for JsonDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonDecoder")
+            .field("tape_capacity", &self.tape.capacity())
+            .field("scratch_capacity", &self.scratch.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for JsonDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JsonDecoder {
+    /// A decoder with small buffers, which grow to fit the messages decoded.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// A decoder whose buffers are sized up front for messages of `len` bytes.
+    pub fn with_capacity(len: usize) -> Self {
+        JsonDecoder {
+            buffers: Buffers::new(len),
+            tape: Vec::new(),
+            scratch: Vec::with_capacity(len + simd_json::INPUT_PADDING),
+        }
+    }
+
+    /// Checks that `payload` is one valid UTF-8 JSON text, with nothing before or after
+    /// it but whitespace. `payload` is not modified.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidUtf8`] with the offset of the first bad byte, or
+    /// [`Error::InvalidJson`] with the offset and reason.
+    pub fn validate(&mut self, payload: &[u8]) -> Result<()> {
+        check_not_empty(payload)?;
+        let len = payload.len();
+        self.scratch.clear();
+        self.scratch.extend_from_slice(payload);
+        self.scratch.resize(len + simd_json::INPUT_PADDING, 0);
+        let mut tape = Tape(mem::take(&mut self.tape)).reset();
+        let outcome =
+            simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape);
+        self.tape = tape.reset().0;
+        outcome.map_err(|err| convert(&err, payload))
+    }
+
+    /// Parses `payload` into a [`Document`] that reads values straight off simd-json's
+    /// tape: no tree is built and nothing is allocated once the buffers are warm.
+    /// Strings are unescaped in place, so `payload` is rewritten.
+    ///
+    /// # Errors
+    ///
+    /// As for [`validate`](Self::validate).
+    pub fn parse<'d, 'p>(&'d mut self, payload: &'p mut [u8]) -> Result<Document<'d, 'p>> {
+        check_not_empty(payload)?;
+        let mut tape = Tape(mem::take(&mut self.tape)).reset();
+        match fill_in_place(payload, &mut self.buffers, &mut tape) {
+            Ok(()) => Ok(Document {
+                tape,
+                home: &mut self.tape,
+            }),
+            Err(err) => {
+                self.tape = tape.reset().0;
+                Err(err)
+            }
+        }
+    }
+
+    /// Parses `payload` into a `simd_json::BorrowedValue` whose strings point into
+    /// `payload` (rewritten in place). The tree's arrays and objects are allocated;
+    /// [`parse`](Self::parse) reads values without that.
+    ///
+    /// # Errors
+    ///
+    /// As for [`validate`](Self::validate).
+    pub fn to_borrowed<'p>(&mut self, payload: &'p mut [u8]) -> Result<BorrowedValue<'p>> {
+        Ok(self.parse(payload)?.to_borrowed())
+    }
+
+    /// Deserializes `payload` into `T`, which may borrow strings from it (rewritten in
+    /// place).
+    ///
+    /// ```
+    /// use nmframe::JsonDecoder;
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Request<'a> { id: u64, op: &'a str }
+    ///
+    /// let mut json = JsonDecoder::new();
+    /// let mut payload = br#"{"id":42,"op":"ping"}"#.to_vec();
+    /// let req: Request<'_> = json.deserialize(&mut payload)?;
+    /// assert_eq!((req.id, req.op), (42, "ping"));
+    /// # Ok::<(), nmframe::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`validate`](Self::validate), and [`Error::InvalidJson`] when the JSON
+    /// is valid but does not have the shape of `T`.
+    pub fn deserialize<'p, T: Deserialize<'p>>(&mut self, payload: &'p mut [u8]) -> Result<T> {
+        check_not_empty(payload)?;
+        let mut tape = Tape(mem::take(&mut self.tape)).reset();
+        if let Err(err) = fill_in_place(payload, &mut self.buffers, &mut tape) {
+            self.tape = tape.reset().0;
+            return Err(err);
+        }
+        let mut de = simd_json::Deserializer::from_tape(tape);
+        let value = T::deserialize(&mut de);
+        self.tape = de.into_tape().reset().0;
+        value.map_err(|err| Error::InvalidJson {
+            offset: err.index(),
+            reason: describe(err.error()).into_owned(),
+        })
+    }
+}
+
+/// A parsed JSON document: a view of simd-json's tape over a payload. Reading values
+/// from it allocates nothing. It gives the decoder's buffers back when dropped.
+pub struct Document<'d, 'p> {
+    /// Nodes pointing into the payload.
+    tape: Tape<'p>,
+    /// Where the tape's allocation goes back to, in the decoder.
+    home: &'d mut Vec<Node<'static>>,
+}
+
+impl<'p> Document<'_, 'p> {
+    /// The root value, to be read with simd-json's value traits
+    /// (`use nmframe::simd_json::prelude::*`).
+    pub fn value(&self) -> simd_json::tape::Value<'_, 'p> {
+        self.tape.as_value()
+    }
+
+    /// The value at a JSON Pointer (RFC 6901): `""` is the root, `"/a/0/b"` is key `a`,
+    /// then index 0, then key `b`; `~1` stands for `/` and `~0` for `~` in keys.
+    /// `None` when the path does not exist or the pointer is malformed.
+    pub fn pointer(&self, pointer: &str) -> Option<simd_json::tape::Value<'_, 'p>> {
+        json_pointer(self.value(), pointer)
+    }
+
+    /// Builds a `simd_json::BorrowedValue` tree of the document.
+    pub fn to_borrowed(&self) -> BorrowedValue<'p> {
+        simd_json::value::lazy::Value::from_tape(self.value()).into_value()
+    }
+}
+
+impl Drop for Document<'_, '_> {
+    fn drop(&mut self) {
+        *self.home = Tape(mem::take(&mut self.tape.0)).reset().0;
+    }
+}
+
+impl std::fmt::Debug for Document<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Document")
+            .field("nodes", &self.tape.0.len())
+            .finish()
+    }
+}
+
+/// Walks an RFC 6901 JSON Pointer down a tape value.
+pub(crate) fn json_pointer<'t, 'i>(
+    mut value: simd_json::tape::Value<'t, 'i>,
+    pointer: &str,
+) -> Option<simd_json::tape::Value<'t, 'i>> {
+    if pointer.is_empty() {
+        return Some(value);
+    }
+    let rest = pointer.strip_prefix('/')?;
+    for token in rest.split('/') {
+        let key = unescape_token(token)?;
+        value = if let Some(object) = value.as_object() {
+            object.get(key.as_ref())?
+        } else {
+            let array = value.as_array()?;
+            array.get(array_index(&key)?)?
+        };
+    }
+    Some(value)
+}
+
+/// `~1` → `/`, `~0` → `~`; any other `~` sequence is malformed.
+fn unescape_token(token: &str) -> Option<Cow<'_, str>> {
+    if !token.contains('~') {
+        return Some(Cow::Borrowed(token));
+    }
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars();
+    while let Some(c) = chars.next() {
+        if c == '~' {
+            match chars.next()? {
+                '0' => out.push('~'),
+                '1' => out.push('/'),
+                _ => return None,
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Some(Cow::Owned(out))
+}
+
+/// An array index in a pointer: decimal digits, no leading zero (RFC 6901 §4).
+fn array_index(token: &str) -> Option<usize> {
+    let well_formed = !token.is_empty()
+        && token.bytes().all(|b| b.is_ascii_digit())
+        && (token == "0" || !token.starts_with('0'));
+    if well_formed {
+        token.parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Runs simd-json over `payload` in place, filling `tape` with nodes that borrow it
+/// for `'a`; on failure, reports the exact offset of bad UTF-8.
+///
+/// The error path needs to read `payload` again, but the successful path hands a
+/// borrow of it for all of `'a` to the tape, and the borrow checker cannot tell the
+/// two paths apart. Both slices are therefore derived from one raw pointer.
+fn fill_in_place<'a>(
+    payload: &'a mut [u8],
+    buffers: &mut Buffers,
+    tape: &mut Tape<'a>,
+) -> Result<()> {
+    let len = payload.len();
+    let ptr = payload.as_mut_ptr();
+    // SAFETY: `ptr` and `len` describe `payload`, an exclusive borrow for `'a` that is
+    // used from here on only through slices derived from `ptr`, so this slice is the
+    // one exclusive access to those bytes while it lives.
+    let exclusive: &'a mut [u8] = unsafe { std::slice::from_raw_parts_mut(ptr, len) };
+    match simd_json::fill_tape(exclusive, buffers, tape) {
+        Ok(()) => Ok(()),
+        Err(err) => {
+            // The tape may hold references made from `exclusive`: drop them all.
+            tape.0.clear();
+            // SAFETY: `exclusive` is no longer used (simd-json's error holds no
+            // reference into it and the tape was just emptied), so a shared view of the
+            // same bytes, derived from the same pointer, aliases nothing live.
+            let bytes: &[u8] = unsafe { std::slice::from_raw_parts(ptr, len) };
+            Err(convert(&err, bytes))
+        }
+    }
+}
+
+fn check_not_empty(payload: &[u8]) -> Result<()> {
+    if payload.is_empty() {
+        return Err(Error::InvalidJson {
+            offset: 0,
+            reason: "empty payload: a JSON text needs at least one value".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Turns a simd-json error into ours, finding the exact offset of bad UTF-8.
+#[cold]
+fn convert(err: &simd_json::Error, payload: &[u8]) -> Error {
+    if let ErrorType::InvalidUtf8 = err.error() {
+        // simd-json reports that the input is not UTF-8, not where: std tells where.
+        let offset = match std::str::from_utf8(payload) {
+            Err(utf8) => utf8.valid_up_to(),
+            Ok(_) => err.index(),
+        };
+        return Error::InvalidUtf8 { offset };
+    }
+    Error::InvalidJson {
+        offset: err.index(),
+        reason: describe(err.error()).into_owned(),
+    }
+}
+
+fn describe(err: &ErrorType) -> Cow<'static, str> {
+    Cow::Borrowed(match err {
+        ErrorType::Eof => "unexpected end of the JSON text",
+        ErrorType::TrailingData => "bytes after the end of the JSON value",
+        ErrorType::DepthLimitExceeded => "nested deeper than 1024 levels",
+        ErrorType::UnterminatedString => "unterminated string",
+        ErrorType::InvalidEscape => "invalid escape sequence",
+        ErrorType::InvalidUnicodeEscape => "invalid \\u escape",
+        ErrorType::InvalidUnicodeCodepoint => "invalid unicode code point",
+        ErrorType::InvalidNumber => "invalid number",
+        ErrorType::InvalidExponent => "invalid exponent in a number",
+        ErrorType::UnexpectedCharacter => "unexpected character",
+        ErrorType::ExpectedObjectColon => "expected ':' after an object key",
+        ErrorType::ExpectedObjectKey => "expected a string key",
+        ErrorType::ExpectedArrayComma => "expected ',' or ']' in an array",
+        ErrorType::ExpectedMapComma => "expected ',' or '}' in an object",
+        ErrorType::ExpectedArrayContent => "expected a value in an array",
+        ErrorType::ExpectedObjectContent => "expected a value in an object",
+        ErrorType::NoStructure => "no JSON value found",
+        ErrorType::Serde(message) => return Cow::Owned(message.clone()),
+        other => return Cow::Owned(format!("{other:?}")),
+    })
+}
