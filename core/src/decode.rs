@@ -290,8 +290,21 @@ impl FrameDecoder {
     /// caller that reads into it directly; report how much it filled with
     /// [`commit`](Self::commit). The region is zeroed the first time it is handed out.
     pub fn writable(&mut self, min: usize) -> &mut [u8] {
-        if self.buf.len() - self.filled < min {
-            self.buf.resize(self.filled + min, 0);
+        let want = self.filled + min;
+        if self.buf.len() < want {
+            let additional = want - self.buf.len();
+            // Reuse the buffer's memory when frames already handed out were dropped;
+            // otherwise grow to exactly what was asked. `BytesMut::reserve` would
+            // double, leaving a 64 MiB frame in a 128 MiB allocation.
+            if self.buf.capacity() - self.buf.len() < additional
+                && !self.buf.try_reclaim(additional)
+            {
+                let mut vec = Vec::from(std::mem::take(&mut self.buf));
+                vec.reserve_exact(additional);
+                // Vec → Bytes → BytesMut hands the unique allocation back without a copy.
+                self.buf = BytesMut::from(bytes::Bytes::from(vec));
+            }
+            self.buf.resize(want, 0);
         }
         &mut self.buf[self.filled..]
     }

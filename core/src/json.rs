@@ -312,16 +312,65 @@ fn convert(err: &simd_json::Error, payload: &[u8]) -> Error {
         };
         return Error::InvalidUtf8 { offset };
     }
+    if let Some(offset) = trailing_data(err, payload) {
+        return Error::InvalidJson {
+            offset,
+            reason: "bytes after the end of the JSON value".into(),
+        };
+    }
     Error::InvalidJson {
         offset: err.index(),
         reason: describe(err.error()).into_owned(),
     }
 }
 
+/// The offset of the first byte after a complete root value, when that is what the
+/// parser tripped on. simd-json reports it as `TrailingData` (after a scalar, offset 0)
+/// or as `InternalError` at the root's closing bracket (after an array or object):
+/// either way the offset it gives is not where the extra bytes are.
+fn trailing_data(err: &simd_json::Error, payload: &[u8]) -> Option<usize> {
+    let after_root = match err.error() {
+        ErrorType::InternalError if matches!(payload.get(err.index()), Some(b']' | b'}')) => {
+            err.index() + 1
+        }
+        ErrorType::TrailingData => end_of_scalar(payload)?,
+        _ => return None,
+    };
+    let skipped = payload
+        .get(after_root..)?
+        .iter()
+        .position(|b| !is_json_space(*b))?;
+    Some(after_root + skipped)
+}
+
+/// Where a root scalar ends: after the closing quote of a string, or at the first
+/// whitespace after a number or literal.
+fn end_of_scalar(payload: &[u8]) -> Option<usize> {
+    let start = payload.iter().position(|b| !is_json_space(*b))?;
+    if payload[start] != b'"' {
+        let len = payload[start..]
+            .iter()
+            .position(|b| is_json_space(*b) || b"[]{},:\"".contains(b))?;
+        return Some(start + len);
+    }
+    let mut i = start + 1;
+    while let Some(&b) = payload.get(i) {
+        match b {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+fn is_json_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
 fn describe(err: &ErrorType) -> Cow<'static, str> {
     Cow::Borrowed(match err {
         ErrorType::Eof => "unexpected end of the JSON text",
-        ErrorType::TrailingData => "bytes after the end of the JSON value",
         ErrorType::DepthLimitExceeded => "nested deeper than 1024 levels",
         ErrorType::UnterminatedString => "unterminated string",
         ErrorType::InvalidEscape => "invalid escape sequence",
@@ -337,6 +386,10 @@ fn describe(err: &ErrorType) -> Cow<'static, str> {
         ErrorType::ExpectedArrayContent => "expected a value in an array",
         ErrorType::ExpectedObjectContent => "expected a value in an object",
         ErrorType::NoStructure => "no JSON value found",
+        ErrorType::InternalError | ErrorType::Syntax => "malformed JSON",
+        ErrorType::ExpectedTrue | ErrorType::ExpectedFalse | ErrorType::ExpectedNull => {
+            "invalid literal (expected true, false or null)"
+        }
         ErrorType::Serde(message) => return Cow::Owned(message.clone()),
         other => return Cow::Owned(format!("{other:?}")),
     })

@@ -1,0 +1,267 @@
+//! Heap use, measured by a counting global allocator: no allocation in steady state,
+//! and memory driven by bytes received, never by what a header claims.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::io::{self, Read};
+
+use nmframe::{Error, FrameReader, JsonDecoder, Limits};
+
+/// Counts, per thread (the test harness runs tests on several), the allocations made
+/// and the bytes live, with their peak.
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    static LIVE: Cell<isize> = const { Cell::new(0) };
+    static PEAK: Cell<isize> = const { Cell::new(0) };
+}
+
+fn grew(delta: isize) {
+    // try_with: the allocator may run while thread-locals are being torn down.
+    let _ = LIVE.try_with(|live| {
+        let now = live.get() + delta;
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+fn counted() {
+    let _ = ALLOCS.try_with(|a| a.set(a.get() + 1));
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
+// `System`'s guarantees hold; the counting touches only const-initialised thread-locals
+// of `Cell`s, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        counted();
+        grew(layout.size() as isize);
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        counted();
+        grew(layout.size() as isize);
+        // SAFETY: as for `alloc`.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        counted();
+        grew(new_size as isize - layout.size() as isize);
+        // SAFETY: forwarded unchanged; the caller upholds `realloc`'s contract.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        grew(-(layout.size() as isize));
+        // SAFETY: forwarded unchanged; the caller upholds `dealloc`'s contract.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocs() -> u64 {
+    ALLOCS.with(Cell::get)
+}
+
+/// Bytes live now, and resets the peak to that, so `peak_since` measures from here.
+fn mark() -> isize {
+    let live = LIVE.with(Cell::get);
+    PEAK.with(|p| p.set(live));
+    live
+}
+
+fn peak() -> isize {
+    PEAK.with(Cell::get)
+}
+
+/// Hands out at most `step` bytes per read, like a pipe under load.
+struct Pipe<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Read for Pipe<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(self.step).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Realistic messages of varied shape and size, none larger or denser than the
+/// warm-up, which holds them all.
+fn messages() -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut msgs = Vec::new();
+    for i in 0..400 {
+        let msg = match i % 4 {
+            0 => format!(r#"{{"id":{i},"cmd":"ping"}}"#),
+            1 => format!(
+                r#"{{"id":{i},"text":"{}","escaped":"a\"b\\c\n\u00e9"}}"#,
+                "lorem ipsum ".repeat(i % 50)
+            ),
+            2 => format!(
+                r#"{{"id":{i},"items":[{}]}}"#,
+                (0..i % 90)
+                    .map(|n| format!(r#"{{"n":{n},"ok":true}}"#))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            _ => format!(r#"{{"id":{i},"blob":"{}"}}"#, "QUJD".repeat(i * 7)),
+        };
+        msgs.push(msg.into_bytes());
+    }
+    let warm = format!(
+        "[{}]",
+        msgs.iter()
+            .map(|m| String::from_utf8_lossy(m))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    (warm.into_bytes(), msgs)
+}
+
+fn wire(warm: &[u8], msgs: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for m in std::iter::once(warm).chain(msgs.iter().map(Vec::as_slice)) {
+        out.extend_from_slice(&(m.len() as u32).to_ne_bytes());
+        out.extend_from_slice(m);
+    }
+    out
+}
+
+#[test]
+fn steady_state_read_and_validate_allocates_nothing() {
+    let (warm, msgs) = messages();
+    let wire = wire(&warm, &msgs);
+    let mut reader = FrameReader::new(
+        Pipe {
+            data: &wire,
+            step: 16 * 1024,
+        },
+        Limits::host(),
+    );
+    let mut json = JsonDecoder::new();
+
+    let first = reader.read_frame().unwrap().unwrap();
+    json.validate(&first).unwrap();
+    drop(first);
+
+    let before = allocs();
+    let mut bytes = 0;
+    while let Some(frame) = reader.read_frame().unwrap() {
+        json.validate(&frame).unwrap();
+        bytes += frame.len();
+    }
+    let after = allocs();
+    assert_eq!(bytes, msgs.iter().map(Vec::len).sum::<usize>());
+    assert_eq!(
+        after - before,
+        0,
+        "allocations while reading + validating {} frames",
+        msgs.len()
+    );
+    println!(
+        "read + validate: {} allocations for {} frames ({bytes} bytes)",
+        after - before,
+        msgs.len()
+    );
+}
+
+#[test]
+fn steady_state_read_and_borrowed_decode_allocates_nothing() {
+    use nmframe::simd_json::prelude::*;
+    let (warm, msgs) = messages();
+    let wire = wire(&warm, &msgs);
+    let mut reader = FrameReader::new(
+        Pipe {
+            data: &wire,
+            step: 16 * 1024,
+        },
+        Limits::host(),
+    );
+    let mut json = JsonDecoder::new();
+
+    let mut first = reader.read_frame().unwrap().unwrap();
+    assert!(json.parse(&mut first).unwrap().value().is_array());
+    drop(first);
+
+    let before = allocs();
+    let mut ids = 0;
+    let mut escaped = 0;
+    while let Some(mut frame) = reader.read_frame().unwrap() {
+        let doc = json.parse(&mut frame).unwrap();
+        ids += doc.pointer("/id").and_then(|v| v.as_u64()).unwrap();
+        if let Some(s) = doc.value().get("escaped").and_then(|v| v.into_string()) {
+            assert_eq!(s, "a\"b\\c\né");
+            escaped += 1;
+        }
+    }
+    let after = allocs();
+    assert_eq!(ids, (0..400).sum::<u64>());
+    assert_eq!(escaped, 100);
+    assert_eq!(
+        after - before,
+        0,
+        "allocations while reading + parsing {} frames",
+        msgs.len()
+    );
+
+    // For the record: a BorrowedValue tree allocates its arrays and objects.
+    let (_, msgs) = messages();
+    let mut msg = msgs[2].clone();
+    let before = allocs();
+    let value = json.to_borrowed(&mut msg).unwrap();
+    let tree = allocs() - before;
+    drop(value);
+    assert!(tree > 0);
+    println!(
+        "read + parse (tape view): 0 allocations; BorrowedValue of a 2-item message: {tree} allocations"
+    );
+}
+
+#[test]
+fn a_header_claiming_4_gib_costs_only_what_arrives() {
+    let mut wire = u32::MAX.to_ne_bytes().to_vec();
+    wire.extend_from_slice(&[b'{'; 10]);
+    let base = mark();
+    let mut reader = FrameReader::new(&wire[..], Limits::host());
+    let err = reader.read_frame().unwrap_err();
+    let growth = peak() - base;
+    assert!(
+        matches!(err, Error::TruncatedPayload { expected, received: 10, .. } if expected == u32::MAX as usize),
+        "{err:?}"
+    );
+    assert!(growth <= 1024 * 1024, "peak heap grew by {growth} bytes");
+    println!("4 GiB header + 10 bytes + EOF: peak heap growth {growth} bytes");
+}
+
+#[test]
+fn a_64_mib_frame_is_received_in_about_64_mib() {
+    let len = 64 << 20;
+    let mut wire = (len as u32).to_ne_bytes().to_vec();
+    wire.resize(4 + len, b' ');
+    wire[4] = b'1';
+    let base = mark();
+    let mut reader = FrameReader::new(
+        Pipe {
+            data: &wire,
+            step: 1 << 20,
+        },
+        Limits::host(),
+    );
+    let frame = reader.read_frame().unwrap().unwrap();
+    let growth = peak() - base;
+    assert_eq!(frame.len(), len);
+    assert!(
+        growth as f64 <= 1.2 * len as f64,
+        "peak heap grew by {growth} bytes for a {len}-byte frame"
+    );
+    println!(
+        "one 64 MiB frame: peak heap growth {:.3} x the frame",
+        growth as f64 / len as f64
+    );
+}

@@ -1,0 +1,239 @@
+//! The simd-json path against serde_json as the oracle: same verdict on validity, and
+//! equal values whenever both accept.
+
+use nmframe::simd_json::prelude::*;
+use nmframe::{Error, JsonDecoder};
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// Arbitrary JSON values, nested a few levels deep.
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+        // Strings full of what needs escaping, and non-BMP characters.
+        prop::collection::vec(
+            prop_oneof![
+                Just('"'),
+                Just('\\'),
+                Just('\u{0}'),
+                Just('\n'),
+                Just('é'),
+                Just('😀'),
+                Just('\u{1f}')
+            ],
+            0..8
+        )
+        .prop_map(|cs| Value::String(cs.into_iter().collect())),
+    ];
+    leaf.prop_recursive(6, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+            prop::collection::btree_map(".{0,8}", inner, 0..8)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A simd-json borrowed value, converted for comparison with serde_json's.
+fn to_serde(v: &nmframe::simd_json::BorrowedValue<'_>) -> Value {
+    use nmframe::simd_json::{BorrowedValue as B, StaticNode as S};
+    match v {
+        B::Static(S::Null) => Value::Null,
+        B::Static(S::Bool(b)) => Value::Bool(*b),
+        B::Static(S::I64(i)) => Value::from(*i),
+        B::Static(S::U64(u)) => Value::from(*u),
+        B::Static(S::F64(f)) => Value::from(*f),
+        B::String(s) => Value::String(s.to_string()),
+        B::Array(a) => Value::Array(a.iter().map(to_serde).collect()),
+        B::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, v)| (k.to_string(), to_serde(v)))
+                .collect(),
+        ),
+    }
+}
+
+fn check_agrees(json: &mut JsonDecoder, bytes: &[u8]) -> Result<(), TestCaseError> {
+    let oracle = serde_json::from_slice::<Value>(bytes);
+    let verdict = json.validate(bytes);
+    prop_assert_eq!(
+        verdict.is_ok(),
+        oracle.is_ok(),
+        "simd-json says {:?}, serde_json says {:?}, for {:?}",
+        verdict,
+        oracle,
+        String::from_utf8_lossy(bytes)
+    );
+    let Ok(expected) = oracle else { return Ok(()) };
+
+    let mut copy = bytes.to_vec();
+    let typed: Value = json
+        .deserialize(&mut copy)
+        .expect("typed decode of valid JSON");
+    prop_assert_eq!(&typed, &expected);
+
+    let mut copy = bytes.to_vec();
+    let borrowed = json
+        .to_borrowed(&mut copy)
+        .expect("borrowed decode of valid JSON");
+    prop_assert_eq!(&to_serde(&borrowed), &expected);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn generated_json_decodes_to_the_same_value(value in arb_json(), pretty in any::<bool>()) {
+        let bytes = if pretty { serde_json::to_vec_pretty(&value) } else { serde_json::to_vec(&value) }.unwrap();
+        let mut json = JsonDecoder::new();
+        check_agrees(&mut json, &bytes)?;
+    }
+
+    #[test]
+    fn mutated_json_gets_the_same_verdict(
+        value in arb_json(),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4),
+    ) {
+        let mut bytes = serde_json::to_vec(&value).unwrap();
+        for (at, byte) in edits {
+            let i = at.index(bytes.len());
+            bytes[i] = byte;
+        }
+        let mut json = JsonDecoder::new();
+        check_agrees(&mut json, &bytes)?;
+    }
+
+    #[test]
+    fn arbitrary_bytes_get_the_same_verdict(bytes in prop::collection::vec(any::<u8>(), 1..64)) {
+        let mut json = JsonDecoder::new();
+        check_agrees(&mut json, &bytes)?;
+    }
+
+    #[test]
+    fn one_decoder_serves_many_messages(values in prop::collection::vec(arb_json(), 1..20)) {
+        // Buffers carried from one message to the next must not leak into the next.
+        let mut json = JsonDecoder::new();
+        for value in &values {
+            check_agrees(&mut json, &serde_json::to_vec(value).unwrap())?;
+        }
+    }
+}
+
+#[test]
+fn validation_leaves_the_payload_alone_and_parsing_rewrites_it() {
+    let mut json = JsonDecoder::new();
+    let original = br#"{"k":"a\nb\u00e9"}"#.to_vec();
+    let mut payload = original.clone();
+    json.validate(&payload).unwrap();
+    assert_eq!(payload, original);
+    let doc = json.parse(&mut payload).unwrap();
+    assert_eq!(doc.pointer("/k").unwrap().into_string(), Some("a\nbé"));
+    drop(doc);
+    assert_ne!(payload, original, "strings are unescaped in place");
+}
+
+#[test]
+fn errors_carry_offsets() {
+    let mut json = JsonDecoder::new();
+    assert!(matches!(
+        json.validate(b"\xff{}"),
+        Err(Error::InvalidUtf8 { offset: 0 })
+    ));
+    assert!(matches!(
+        json.validate(b"[\"ab\xc3\"]"),
+        Err(Error::InvalidUtf8 { offset: 4 })
+    ));
+    assert!(matches!(
+        json.validate(b"[1,2]\xe2\x82"),
+        Err(Error::InvalidUtf8 { offset: 5 })
+    ));
+    // The in-place paths find the same offset.
+    assert!(matches!(
+        json.parse(&mut b"[\"ab\xc3\"]".to_vec()),
+        Err(Error::InvalidUtf8 { offset: 4 })
+    ));
+    assert!(matches!(
+        json.deserialize::<Value>(&mut b"[\"ab\xc3\"]".to_vec()),
+        Err(Error::InvalidUtf8 { offset: 4 })
+    ));
+
+    let err = json.validate(br#"{"a":1,}"#).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidJson { offset: 7, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("payload is not valid JSON at byte 7: "),
+        "{err}"
+    );
+    let err = json.validate(b"{} {}").unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidJson { reason, .. } if reason.contains("after the end")),
+        "{err:?}"
+    );
+    let err = json.validate(b"").unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidJson { offset: 0, reason } if reason.starts_with("empty payload"))
+    );
+}
+
+#[test]
+fn typed_shape_errors_are_reported() {
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Msg {
+        id: u32,
+    }
+    let mut json = JsonDecoder::new();
+    let err = json
+        .deserialize::<Msg>(&mut br#"{"id":"seven"}"#.to_vec())
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidJson { .. }), "{err:?}");
+}
+
+#[test]
+fn json_pointer_follows_rfc_6901() {
+    let mut json = JsonDecoder::new();
+    let mut payload = br#"{"a/b":{"m~n":[10,{"":true}]},"arr":[0,1,2],"07":7}"#.to_vec();
+    let doc = json.parse(&mut payload).unwrap();
+    assert!(doc.pointer("").unwrap().is_object());
+    assert_eq!(doc.pointer("/a~1b/m~0n/0").unwrap().as_u64(), Some(10));
+    assert_eq!(doc.pointer("/a~1b/m~0n/1/").unwrap().as_bool(), Some(true));
+    assert_eq!(doc.pointer("/arr/2").unwrap().as_u64(), Some(2));
+    assert_eq!(
+        doc.pointer("/07").unwrap().as_u64(),
+        Some(7),
+        "object keys are not indices"
+    );
+    for missing in [
+        "/arr/3", "/arr/01", "/arr/-", "/arr/x", "/nope", "a", "/a~2b", "/arr/0/x",
+    ] {
+        assert!(doc.pointer(missing).is_none(), "{missing}");
+    }
+}
+
+#[test]
+fn depth_limit_is_a_deliberate_difference_from_serde_json() {
+    // serde_json stops at 128 levels; simd-json allows 1024. Between the two, the
+    // simd-json path accepts what serde_json refuses: documented, not accidental.
+    let mut json = JsonDecoder::new();
+    let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_bytes();
+    assert!(serde_json::from_slice::<Value>(&nested(200)).is_err());
+    assert!(json.validate(&nested(200)).is_ok());
+    assert!(json.validate(&nested(1024)).is_ok());
+    let err = json.validate(&nested(1025)).unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidJson { reason, .. } if reason.contains("1024")),
+        "{err:?}"
+    );
+    assert!(json.validate(&nested(10_000)).is_err());
+}
