@@ -80,3 +80,8 @@ pub use limits::{
 /// The simd-json this crate decodes with, for its value traits
 /// (`use nmframe::simd_json::prelude::*`) and value types.
 pub use simd_json;
+
+/// The README's examples, compiled by `cargo test` so that they cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;

@@ -1,0 +1,64 @@
+//! A native-messaging host that echoes every message back, built on nmframe.
+//!
+//! It validates each message with simd-json and forwards the bytes untouched. Replies
+//! to a burst of messages go out in one write. It exits when the browser closes its
+//! stdin. A reply the browser would refuse (over 1 MiB) is never written: the host says
+//! why on stderr and answers with an error object instead.
+//!
+//! Register it with a browser, or drive it with `cargo run --example demo`.
+
+use nmframe::{Error, FrameReader, FrameWriter, JsonDecoder, Limits};
+
+/// What the host answers instead of a message it cannot echo.
+#[derive(serde::Serialize)]
+struct Refusal {
+    error: String,
+    size: usize,
+}
+
+/// Serves one browser connection until it closes, then returns.
+pub fn serve<R: std::io::Read, W: std::io::Write>(
+    mut reader: FrameReader<R>,
+    mut writer: FrameWriter<W>,
+) -> Result<(), Error> {
+    let mut json = JsonDecoder::new();
+    loop {
+        let frame = match reader.read_frame() {
+            Ok(Some(frame)) => frame,
+            // The browser closed stdin: it disconnected, and the host must go.
+            Ok(None) => return Ok(()),
+            Err(err) => return Err(err),
+        };
+        let queued = json.validate(&frame).and_then(|()| writer.queue(&frame));
+        if let Err(err) = queued {
+            eprintln!(
+                "echo_host: not echoing a {}-byte message: {err}",
+                frame.len()
+            );
+            let refusal = Refusal {
+                error: err.to_string(),
+                size: frame.len(),
+            };
+            writer.queue_json(&refusal)?;
+        }
+        // Flush when no other message is waiting: a burst costs one write, and a lone
+        // message is still answered at once.
+        if !reader.has_frame() {
+            match writer.flush() {
+                Err(err) if err.is_disconnect() => return Ok(()),
+                other => other?,
+            }
+        }
+    }
+}
+
+#[allow(dead_code)] // the demo includes this file as a module and has its own main
+fn main() {
+    let outcome = nmframe::stdio(Limits::host())
+        .map_err(Error::Io)
+        .and_then(|(reader, writer)| serve(reader, writer));
+    if let Err(err) = outcome {
+        eprintln!("echo_host: {err}");
+        std::process::exit(1);
+    }
+}

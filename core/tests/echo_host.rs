@@ -1,0 +1,165 @@
+//! The example echo host, driven through real pipes by a test playing the browser.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nmframe::{FrameReader, FrameWriter, Limits, MAX_HOST_TO_BROWSER, encode_frame};
+
+/// The example's binary, built by the cargo that runs this test (a plain `cargo test`
+/// has built it already; `cargo test --test echo_host` has not).
+fn echo_host() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let status = Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "--quiet",
+                    "-p",
+                    "nmframe",
+                    "--example",
+                    "echo_host",
+                ])
+                .status()
+                .unwrap();
+            assert!(status.success(), "building the echo_host example failed");
+            let exe = std::env::current_exe().unwrap();
+            let dir = exe.parent().unwrap().parent().unwrap();
+            dir.join("examples")
+                .join(format!("echo_host{}", std::env::consts::EXE_SUFFIX))
+        })
+        .clone()
+}
+
+fn spawn() -> Child {
+    Command::new(echo_host())
+        .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits for the child to exit, at most `limit`.
+fn exits_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "host still running after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn echoes_varied_json_and_the_exact_limit_then_exits_on_eof() {
+    let mut child = spawn();
+    let mut writer = FrameWriter::new(child.stdin.take().unwrap(), Limits::browser());
+    let mut reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
+    let exact = format!("\"{}\"", "é".repeat((MAX_HOST_TO_BROWSER as usize - 2) / 2));
+    assert_eq!(exact.len(), MAX_HOST_TO_BROWSER as usize);
+    let messages = [
+        r#"{"a":1}"#.to_string(),
+        r#"["unicode ☃ 😀", "esc \" \\ \n \u0000"]"#.to_string(),
+        format!("{}null{}", "{\"k\":".repeat(500), "}".repeat(500)),
+        exact,
+    ];
+    for msg in &messages {
+        writer.send(msg.as_bytes()).unwrap();
+        assert_eq!(&reader.read_frame().unwrap().unwrap()[..], msg.as_bytes());
+    }
+    drop(writer);
+    let status = exits_within(&mut child, Duration::from_secs(1));
+    assert!(status.success());
+    assert!(
+        reader.read_frame().unwrap().is_none(),
+        "nothing after the last reply"
+    );
+}
+
+#[test]
+fn refuses_an_oversized_reply_and_keeps_serving() {
+    let mut child = spawn();
+    let mut writer = FrameWriter::new(child.stdin.take().unwrap(), Limits::browser());
+    let mut reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
+    let over = format!("\"{}\"", "x".repeat(MAX_HOST_TO_BROWSER as usize - 1));
+    writer.send(over.as_bytes()).unwrap();
+    let reply = reader.read_frame().unwrap().unwrap();
+    let reply: serde_json::Value = serde_json::from_slice(&reply).unwrap();
+    assert_eq!(reply["size"], 1_048_577);
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains("limit of 1048576 bytes")
+    );
+    writer.send(b"[\"next\"]").unwrap();
+    assert_eq!(&reader.read_frame().unwrap().unwrap()[..], b"[\"next\"]");
+    drop(writer);
+    assert!(exits_within(&mut child, Duration::from_secs(1)).success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("not echoing a 1048577-byte message"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn frames_split_across_many_writes_and_bursts_in_one() {
+    let mut child = spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
+    let mut wire = Vec::new();
+    let msgs: Vec<String> = (0..2000).map(|i| format!("{{\"i\":{i}}}")).collect();
+    for m in &msgs {
+        encode_frame(&mut wire, m.as_bytes(), Limits::browser().outbound()).unwrap();
+    }
+    let writer = std::thread::spawn(move || {
+        // The first hundred bytes one at a time, the rest in one write.
+        for b in &wire[..100] {
+            stdin.write_all(std::slice::from_ref(b)).unwrap();
+            stdin.flush().unwrap();
+        }
+        stdin.write_all(&wire[100..]).unwrap();
+    });
+    for m in &msgs {
+        assert_eq!(&reader.read_frame().unwrap().unwrap()[..], m.as_bytes());
+    }
+    writer.join().unwrap();
+    assert!(exits_within(&mut child, Duration::from_secs(1)).success());
+}
+
+#[test]
+fn browser_gone_mid_reply_is_not_a_crash() {
+    let mut child = spawn();
+    let mut writer = FrameWriter::new(child.stdin.take().unwrap(), Limits::browser());
+    // A 512 KiB reply does not fit in a 64 KiB pipe: the host blocks partway through
+    // writing it, and then the browser goes away.
+    let big = format!("\"{}\"", "z".repeat(512 * 1024));
+    writer.send(big.as_bytes()).unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 4096];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let status = exits_within(&mut child, Duration::from_secs(2));
+    assert!(
+        status.success(),
+        "host must treat EPIPE as a disconnect: {status}"
+    );
+    // The host is gone: sending to it is a disconnect too, not a crash of ours.
+    let err = writer.send(b"1").unwrap_err();
+    assert!(err.is_disconnect(), "{err:?}");
+}
