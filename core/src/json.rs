@@ -206,6 +206,105 @@ impl std::fmt::Debug for Document<'_, '_> {
     }
 }
 
+/// A parsed JSON document that owns a copy of its text, for callers that cannot lend
+/// the payload for as long as the document lives (the C ABI, whose Go callers may not
+/// let C keep their pointers). Parsing copies the payload once into a reused, padded
+/// buffer, which simd-json parses without the copy it would otherwise make itself; the
+/// caller's bytes are never rewritten.
+///
+/// ```
+/// use nmframe::OwnedDocument;
+/// use nmframe::simd_json::prelude::*;
+///
+/// let mut doc = OwnedDocument::new();
+/// doc.parse(br#"{"a":[1,{"b":"\u00e9"}]}"#)?;
+/// assert_eq!(doc.pointer("/a/1/b").and_then(|v| v.into_string()), Some("é"));
+/// doc.parse(b"[true]")?; // reuses every buffer
+/// assert_eq!(doc.pointer("/0").and_then(|v| v.as_bool()), Some(true));
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+pub struct OwnedDocument {
+    buffers: Buffers,
+    /// INVARIANT: while `tape` is not empty, its nodes point into `text`'s heap buffer,
+    /// and `text` is neither written nor reallocated. Every method that changes `text`
+    /// empties `tape` first. The `'static` is a lie told to the type system only:
+    /// nodes never leave `self` with a lifetime longer than a borrow of `self`.
+    tape: Tape<'static>,
+    text: Vec<u8>,
+}
+
+impl Default for OwnedDocument {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for OwnedDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnedDocument")
+            .field("nodes", &self.tape.0.len())
+            .field("text_capacity", &self.text.capacity())
+            .finish_non_exhaustive()
+    }
+}
+
+impl OwnedDocument {
+    /// An empty document; [`value`](Self::value) is `None` until a parse succeeds.
+    pub fn new() -> Self {
+        OwnedDocument {
+            buffers: Buffers::new(0),
+            tape: Tape(Vec::new()),
+            text: Vec::new(),
+        }
+    }
+
+    /// Copies `payload` and parses it, replacing the previous document.
+    ///
+    /// # Errors
+    ///
+    /// As for [`JsonDecoder::validate`]; the document is then empty.
+    pub fn parse(&mut self, payload: &[u8]) -> Result<()> {
+        self.clear();
+        check_not_empty(payload)?;
+        let len = payload.len();
+        self.text.extend_from_slice(payload);
+        self.text.resize(len + simd_json::INPUT_PADDING, 0);
+        let text: *mut [u8] = self.text.as_mut_slice();
+        // SAFETY: `text` points to the heap buffer of `self.text`, which lives as long as
+        // `self`; the INVARIANT on `tape` keeps it unwritten and in place while nodes
+        // point into it, and `tape` was emptied by `clear` above, so no other reference
+        // into the buffer exists while this exclusive one is in use.
+        let text: &'static mut [u8] = unsafe { &mut *text };
+        let outcome = simd_json::fill_tape_padded(text, len, &mut self.buffers, &mut self.tape);
+        if let Err(err) = outcome {
+            self.tape.0.clear();
+            return Err(convert(&err, payload));
+        }
+        Ok(())
+    }
+
+    /// Forgets the document, keeping the buffers.
+    pub fn clear(&mut self) {
+        // Drop the nodes before the text they point into changes (INVARIANT).
+        self.tape.0.clear();
+        self.text.clear();
+    }
+
+    /// The root value of the last successful parse.
+    pub fn value(&self) -> Option<simd_json::tape::Value<'_, '_>> {
+        if self.tape.0.is_empty() {
+            return None;
+        }
+        // Covariance shortens the nodes' `'static` to the borrow of `self` (INVARIANT).
+        Some(self.tape.as_value())
+    }
+
+    /// The value at a JSON Pointer (RFC 6901), as [`Document::pointer`].
+    pub fn pointer(&self, pointer: &str) -> Option<simd_json::tape::Value<'_, '_>> {
+        json_pointer(self.value()?, pointer)
+    }
+}
+
 /// Walks an RFC 6901 JSON Pointer down a tape value.
 pub(crate) fn json_pointer<'t, 'i>(
     mut value: simd_json::tape::Value<'t, 'i>,

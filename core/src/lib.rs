@@ -60,6 +60,7 @@
 //! stdin ends (the browser closes it on disconnect) and treat [`Error::Disconnected`]
 //! as a normal end.
 
+mod caller;
 mod decode;
 mod encode;
 mod error;
@@ -67,11 +68,12 @@ mod io;
 mod json;
 mod limits;
 
+pub use caller::{Browser, Caller};
 pub use decode::{Decoded, FrameDecoder, READ_CHUNK, SliceFrames, decode_frame, frame_len};
 pub use encode::{FrameBuffer, encode_frame, encode_header, encode_json};
 pub use error::{Error, Result, header_looks_like_text};
 pub use io::{FrameReader, FrameWriter, stdio};
-pub use json::{Document, JsonDecoder};
+pub use json::{Document, JsonDecoder, OwnedDocument};
 pub use limits::{
     CHROMIUM_MAX_BROWSER_TO_HOST, Cap, Direction, HEADER_LEN, Limits, MAX_BROWSER_TO_HOST,
     MAX_HOST_TO_BROWSER, Role,

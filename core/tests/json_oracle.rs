@@ -63,6 +63,12 @@ fn to_serde(v: &nmframe::simd_json::BorrowedValue<'_>) -> Value {
 fn check_agrees(json: &mut JsonDecoder, bytes: &[u8]) -> Result<(), TestCaseError> {
     let oracle = serde_json::from_slice::<Value>(bytes);
     let verdict = json.validate(bytes);
+    let mut owned = nmframe::OwnedDocument::new();
+    prop_assert_eq!(
+        owned.parse(bytes).is_ok(),
+        verdict.is_ok(),
+        "OwnedDocument disagrees with validate"
+    );
     prop_assert_eq!(
         verdict.is_ok(),
         oracle.is_ok(),
@@ -84,6 +90,10 @@ fn check_agrees(json: &mut JsonDecoder, bytes: &[u8]) -> Result<(), TestCaseErro
         .to_borrowed(&mut copy)
         .expect("borrowed decode of valid JSON");
     prop_assert_eq!(&to_serde(&borrowed), &expected);
+
+    let root = owned.value().expect("a parsed document has a root");
+    let tree = nmframe::simd_json::value::lazy::Value::from_tape(root).into_value();
+    prop_assert_eq!(&to_serde(&tree), &expected);
     Ok(())
 }
 
