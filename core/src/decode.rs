@@ -309,17 +309,23 @@ impl FrameDecoder {
         &mut self.buf[self.filled..]
     }
 
+    /// The size of the writable region at the end of the buffer: what a
+    /// [`commit`](Self::commit) may claim.
+    pub fn writable_len(&self) -> usize {
+        self.buf.len() - self.filled
+    }
+
     /// Marks `n` bytes of the region last returned by [`writable`](Self::writable) as
     /// received.
     ///
     /// # Panics
     ///
-    /// If `n` is larger than that region.
+    /// If `n` is larger than [`writable_len`](Self::writable_len).
     pub fn commit(&mut self, n: usize) {
         assert!(
-            n <= self.buf.len() - self.filled,
+            n <= self.writable_len(),
             "commit of {n} bytes exceeds the {} writable bytes",
-            self.buf.len() - self.filled
+            self.writable_len()
         );
         self.filled += n;
     }

@@ -1,0 +1,246 @@
+//! `nmf_decoder`: a streaming decoder that owns its buffer.
+
+use std::ffi::c_char;
+
+use bytes::BytesMut;
+use nmframe::{FrameDecoder, Limits, Role};
+
+use crate::nmf_status::{self, *};
+use crate::{Handle, LastError, nmf_role, size_t, with_handle};
+
+/// A streaming frame decoder that owns its buffer. Bytes go in without a copy: ask for
+/// writable space with `nmf_decoder_buffer`, `read()` into it, and report the count
+/// with `nmf_decoder_commit`. Frames come out of `nmf_decoder_next` as views into the
+/// buffer.
+pub struct nmf_decoder {
+    inner: FrameDecoder,
+    /// The frame last handed out; its bytes stay put until the next call.
+    current: Option<BytesMut>,
+    last_error: LastError,
+}
+
+impl Handle for nmf_decoder {
+    fn last_error(&mut self) -> &mut LastError {
+        &mut self.last_error
+    }
+}
+
+/// Makes a decoder for `role` (an `nmf_role`: `NMF_ROLE_HOST` reads browser → host
+/// frames, `NMF_ROLE_BROWSER` host → browser frames) with `max_len` as its cap on
+/// frames read; 0 means the protocol's limit for that direction. A larger value is
+/// clamped to it.
+///
+/// # Safety
+///
+/// `out` is valid for a write of one pointer. Free the decoder with
+/// `nmf_decoder_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_new(
+    role: u32,
+    max_len: u32,
+    out: *mut *mut nmf_decoder,
+) -> nmf_status {
+    crate::boundary(|| {
+        let role = match role {
+            r if r == nmf_role::NMF_ROLE_HOST as u32 => Role::Host,
+            r if r == nmf_role::NMF_ROLE_BROWSER as u32 => Role::Browser,
+            _ => return NMF_INVALID_ARGUMENT,
+        };
+        if out.is_null() {
+            return NMF_INVALID_ARGUMENT;
+        }
+        let mut limits = Limits::for_role(role);
+        if max_len != 0 {
+            limits = limits.with_max_inbound(max_len);
+        }
+        let decoder = Box::new(nmf_decoder {
+            inner: FrameDecoder::new(limits),
+            current: None,
+            last_error: LastError::default(),
+        });
+        // SAFETY: `out` is non-NULL and valid for a write by the caller's contract.
+        unsafe { out.write(Box::into_raw(decoder)) };
+        NMF_OK
+    })
+}
+
+/// Frees a decoder and every view it handed out. NULL does nothing.
+///
+/// # Safety
+///
+/// `decoder` is NULL or a decoder from `nmf_decoder_new` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_free(decoder: *mut nmf_decoder) {
+    if !decoder.is_null() {
+        // SAFETY: made by Box::into_raw in nmf_decoder_new, freed once by contract.
+        // Dropping frees memory only and cannot panic.
+        drop(unsafe { Box::from_raw(decoder) });
+    }
+}
+
+/// Hands out writable space of at least `min_len` bytes at the end of the buffer (at
+/// least 64 KiB when `min_len` is smaller): `*ptr` and `*len` describe it. Fill a
+/// prefix of it and call `nmf_decoder_commit`. The space stays valid until the next
+/// call on the decoder.
+///
+/// # Safety
+///
+/// `decoder` is a live decoder; `ptr` and `len` are valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_buffer(
+    decoder: *mut nmf_decoder,
+    min_len: size_t,
+    ptr: *mut *mut u8,
+    len: *mut size_t,
+) -> nmf_status {
+    // SAFETY: the caller's contract on `decoder`.
+    unsafe {
+        with_handle(decoder, |d| {
+            if ptr.is_null() || len.is_null() {
+                return NMF_INVALID_ARGUMENT;
+            }
+            let want = min_len.max(d.inner.read_window());
+            let space = d.inner.writable(want);
+            // SAFETY: both non-NULL and valid for writes by the caller's contract.
+            ptr.write(space.as_mut_ptr());
+            len.write(space.len());
+            NMF_OK
+        })
+    }
+}
+
+/// Records that `n` bytes were written at the start of the space from
+/// `nmf_decoder_buffer`. More than that space is `NMF_INVALID_ARGUMENT`.
+///
+/// # Safety
+///
+/// `decoder` is a live decoder.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_commit(decoder: *mut nmf_decoder, n: size_t) -> nmf_status {
+    // SAFETY: the caller's contract on `decoder`.
+    unsafe {
+        with_handle(decoder, |d| {
+            let room = d.inner.writable_len();
+            if n > room {
+                d.last_error.set(format_args!(
+                    "commit of {n} bytes exceeds the {room} bytes handed out by nmf_decoder_buffer"
+                ));
+                return NMF_INVALID_ARGUMENT;
+            }
+            d.inner.commit(n);
+            NMF_OK
+        })
+    }
+}
+
+/// Copies `len` bytes from `buf` into the decoder: the simple way in, at the cost of a
+/// copy.
+///
+/// # Safety
+///
+/// `decoder` is a live decoder; `buf` is NULL with `len` 0, or valid for reads of
+/// `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_push(
+    decoder: *mut nmf_decoder,
+    buf: *const u8,
+    len: size_t,
+) -> nmf_status {
+    // SAFETY: the caller's contract on `decoder`.
+    unsafe {
+        with_handle(decoder, |d| {
+            // SAFETY: the caller's contract on `buf`.
+            let Some(bytes) = slice_of(buf, len) else {
+                return NMF_INVALID_ARGUMENT;
+            };
+            d.inner.push(bytes);
+            NMF_OK
+        })
+    }
+}
+
+/// # Safety
+///
+/// As for [`crate::slice`].
+unsafe fn slice_of<'a>(buf: *const u8, len: size_t) -> Option<&'a [u8]> {
+    // SAFETY: forwarded contract.
+    unsafe { crate::slice(buf, len) }
+}
+
+/// The next whole frame: `NMF_OK` with `*payload`/`*len` viewing it (writable, so that
+/// it can be parsed in place; valid until the next call on the decoder), or
+/// `NMF_NEED_MORE`, or `NMF_FRAME_TOO_LARGE` (fatal: the stream cannot be
+/// resynchronised; the last error gives the length, the cap and the offset).
+///
+/// # Safety
+///
+/// `decoder` is a live decoder; `payload` and `len` are valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_next(
+    decoder: *mut nmf_decoder,
+    payload: *mut *mut u8,
+    len: *mut size_t,
+) -> nmf_status {
+    // SAFETY: the caller's contract on `decoder`.
+    unsafe {
+        with_handle(decoder, |d| {
+            if payload.is_null() || len.is_null() {
+                return NMF_INVALID_ARGUMENT;
+            }
+            d.current = None;
+            match d.inner.decode() {
+                Ok(Some(frame)) => {
+                    let frame = d.current.insert(frame);
+                    // SAFETY: both non-NULL and valid for writes by the caller's contract.
+                    payload.write(frame.as_mut_ptr());
+                    len.write(frame.len());
+                    NMF_OK
+                }
+                Ok(None) => NMF_NEED_MORE,
+                Err(err) => d.last_error.fail(&err),
+            }
+        })
+    }
+}
+
+/// Declares the end of the input: `NMF_EOF` when it ended at a frame boundary,
+/// otherwise `NMF_TRUNCATED_HEADER` or `NMF_TRUNCATED_PAYLOAD` (the last error says how
+/// many bytes of what arrived).
+///
+/// # Safety
+///
+/// `decoder` is a live decoder.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_finish(decoder: *mut nmf_decoder) -> nmf_status {
+    // SAFETY: the caller's contract on `decoder`.
+    unsafe {
+        with_handle(decoder, |d| match d.inner.finish() {
+            Ok(()) => NMF_EOF,
+            Err(err) => d.last_error.fail(&err),
+        })
+    }
+}
+
+/// Bytes received and not yet returned as frames.
+///
+/// # Safety
+///
+/// `decoder` is NULL (0 is returned) or a live decoder.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_buffered(decoder: *const nmf_decoder) -> size_t {
+    // SAFETY: NULL or live, by the caller's contract; only read.
+    unsafe { decoder.as_ref() }.map_or(0, |d| d.inner.buffered())
+}
+
+/// The last failure on this decoder, in words with its numbers (sizes, limits,
+/// offsets): a NUL-terminated string owned by the decoder, valid until the next call
+/// on it. Empty when the last call succeeded.
+///
+/// # Safety
+///
+/// `decoder` is NULL (an empty string is returned) or a live decoder.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_decoder_last_error(decoder: *const nmf_decoder) -> *const c_char {
+    // SAFETY: NULL or live, by the caller's contract; only read.
+    unsafe { decoder.as_ref() }.map_or(c"".as_ptr(), |d| d.last_error.as_ptr())
+}

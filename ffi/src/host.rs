@@ -1,0 +1,376 @@
+//! `nmf_host`: the common case, a host on its own stdin and stdout.
+
+use std::ffi::{CStr, CString, c_char, c_int};
+use std::fs::File;
+use std::io;
+
+use bytes::BytesMut;
+use nmframe::{Browser, Caller, FrameReader, FrameWriter, Limits};
+
+use crate::nmf_status::{self, *};
+use crate::{Handle, LastError, size_t, with_handle};
+
+/// `nmf_host_new` flag: move the real stdout to a private descriptor and point
+/// descriptor 1 at stderr, so that a stray `printf` (or a library's banner) lands in
+/// the browser's log instead of corrupting the stream.
+pub const NMF_HOST_GUARD_STDOUT: u32 = 1;
+
+/// A native-messaging host on the process's stdin and stdout.
+pub struct nmf_host {
+    reader: FrameReader<File>,
+    writer: FrameWriter<File>,
+    /// The frame last handed out by `nmf_host_recv`.
+    current: Option<BytesMut>,
+    caller: CallerStrings,
+    last_error: LastError,
+}
+
+impl Handle for nmf_host {
+    fn last_error(&mut self) -> &mut LastError {
+        &mut self.last_error
+    }
+}
+
+/// The browser family that started the host.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum nmf_browser {
+    /// Neither browser's command-line convention matched.
+    NMF_BROWSER_UNKNOWN = 0,
+    /// Chromium, Chrome, Edge, Brave...
+    NMF_BROWSER_CHROMIUM = 1,
+    /// Firefox.
+    NMF_BROWSER_FIREFOX = 2,
+}
+
+/// Who started the host, from its command line. Strings are owned by the host and
+/// valid until `nmf_host_free`; absent ones are NULL.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct nmf_caller {
+    /// Which convention the arguments follow.
+    pub browser: nmf_browser,
+    /// Chromium: the calling extension's origin, `chrome-extension://<id>/`.
+    pub origin: *const c_char,
+    /// Firefox: the absolute path of the host manifest.
+    pub manifest_path: *const c_char,
+    /// The extension's id (Chromium: from the origin; Firefox: `argv[2]`).
+    pub extension_id: *const c_char,
+}
+
+struct CallerStrings {
+    browser: nmf_browser,
+    origin: Option<CString>,
+    manifest_path: Option<CString>,
+    extension_id: Option<CString>,
+}
+
+impl CallerStrings {
+    fn new(caller: Caller) -> Self {
+        // Argument strings come from C strings, so they hold no NUL.
+        let c = |s: Option<String>| s.and_then(|s| CString::new(s).ok());
+        CallerStrings {
+            browser: match caller.browser {
+                Browser::Chromium => nmf_browser::NMF_BROWSER_CHROMIUM,
+                Browser::Firefox => nmf_browser::NMF_BROWSER_FIREFOX,
+                Browser::Unknown => nmf_browser::NMF_BROWSER_UNKNOWN,
+            },
+            origin: c(caller.origin),
+            manifest_path: c(caller.manifest_path),
+            extension_id: c(caller.extension_id),
+        }
+    }
+
+    fn view(&self) -> nmf_caller {
+        let p = |s: &Option<CString>| s.as_deref().map_or(std::ptr::null(), CStr::as_ptr);
+        nmf_caller {
+            browser: self.browser,
+            origin: p(&self.origin),
+            manifest_path: p(&self.manifest_path),
+            extension_id: p(&self.extension_id),
+        }
+    }
+}
+
+/// Takes over the process's stdin and stdout as a native-messaging host.
+///
+/// - `argc`/`argv`: `main`'s arguments, parsed for the caller's identity (see
+///   `nmf_host_caller`). With `argv` NULL the process's own command line is read.
+/// - `flags`: `NMF_HOST_GUARD_STDOUT` or 0.
+/// - `max_inbound`: cap on messages read, 0 for the protocol's 4 GiB − 1 (Chromium
+///   sends at most 64 MiB).
+///
+/// It also ignores `SIGPIPE` for the whole process, so that a browser that went away
+/// is `NMF_DISCONNECTED` from `nmf_host_send` rather than a killed process; on Linux it
+/// enlarges the stdin pipe to 1 MiB when it can (Firefox writes large messages much
+/// faster then); on Windows it puts stdin and stdout in binary mode (the guard is not
+/// available there).
+///
+/// # Safety
+///
+/// `argv` is NULL, or an array of `argc` pointers to NUL-terminated strings; `out` is
+/// valid for a write of one pointer. Free the host with `nmf_host_free`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_new(
+    argc: c_int,
+    argv: *const *const c_char,
+    flags: u32,
+    max_inbound: u32,
+    out: *mut *mut nmf_host,
+) -> nmf_status {
+    crate::boundary(|| {
+        if out.is_null() || flags & !NMF_HOST_GUARD_STDOUT != 0 {
+            return NMF_INVALID_ARGUMENT;
+        }
+        let caller = if argv.is_null() {
+            Caller::from_env()
+        } else {
+            let Ok(argc) = usize::try_from(argc) else {
+                return NMF_INVALID_ARGUMENT;
+            };
+            // SAFETY: `argv` holds `argc` pointers by the caller's contract.
+            let argv = unsafe { std::slice::from_raw_parts(argv, argc) };
+            if argv.iter().any(|a| a.is_null()) {
+                return NMF_INVALID_ARGUMENT;
+            }
+            // SAFETY: each is a NUL-terminated string by the caller's contract.
+            Caller::from_args(
+                argv.iter()
+                    .map(|&a| unsafe { CStr::from_ptr(a) }.to_string_lossy()),
+            )
+        };
+        let (stdin, stdout) = match take_stdio(flags & NMF_HOST_GUARD_STDOUT != 0) {
+            Ok(pair) => pair,
+            Err(_) => return NMF_IO,
+        };
+        let mut limits = Limits::host();
+        if max_inbound != 0 {
+            limits = limits.with_max_inbound(max_inbound);
+        }
+        let host = Box::new(nmf_host {
+            reader: FrameReader::new(stdin, limits),
+            writer: FrameWriter::new(stdout, limits).validate_json(),
+            current: None,
+            caller: CallerStrings::new(caller),
+            last_error: LastError::default(),
+        });
+        // SAFETY: non-NULL and valid for a write by the caller's contract.
+        unsafe { out.write(Box::into_raw(host)) };
+        NMF_OK
+    })
+}
+
+/// Duplicates stdin and stdout for the host's own use, after the process-wide setup.
+#[cfg(unix)]
+fn take_stdio(guard: bool) -> io::Result<(File, File)> {
+    use std::os::fd::AsFd;
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    #[cfg(target_os = "linux")]
+    // SAFETY: F_SETPIPE_SZ takes an int; on a descriptor that is not a pipe it fails
+    // harmlessly, which is why the result is ignored.
+    unsafe {
+        libc::fcntl(libc::STDIN_FILENO, libc::F_SETPIPE_SZ, 1 << 20);
+    }
+    // try_clone_to_owned duplicates with close-on-exec: children do not inherit them.
+    let stdin = io::stdin().as_fd().try_clone_to_owned()?;
+    let stdout = io::stdout().as_fd().try_clone_to_owned()?;
+    if guard {
+        // SAFETY: dup2 on two descriptors the process owns; it has no memory effects.
+        if unsafe { libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok((stdin.into(), stdout.into()))
+}
+
+#[cfg(windows)]
+fn take_stdio(guard: bool) -> io::Result<(File, File)> {
+    use std::os::windows::io::AsHandle;
+    unsafe extern "C" {
+        fn _setmode(fd: c_int, mode: c_int) -> c_int;
+    }
+    const O_BINARY: c_int = 0x8000;
+    if guard {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the stdout guard needs Unix",
+        ));
+    }
+    // SAFETY: _setmode on the C runtime's own descriptors 0 and 1.
+    unsafe {
+        _setmode(0, O_BINARY);
+        _setmode(1, O_BINARY);
+    }
+    let stdin = io::stdin().as_handle().try_clone_to_owned()?;
+    let stdout = io::stdout().as_handle().try_clone_to_owned()?;
+    Ok((stdin.into(), stdout.into()))
+}
+
+/// Frees the host, closing its copies of stdin and stdout. NULL does nothing.
+///
+/// # Safety
+///
+/// `host` is NULL or a host from `nmf_host_new` not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_free(host: *mut nmf_host) {
+    if !host.is_null() {
+        // SAFETY: made by Box::into_raw in nmf_host_new, freed once by contract.
+        drop(unsafe { Box::from_raw(host) });
+    }
+}
+
+/// Who started the host. Always succeeds on a live host.
+///
+/// # Safety
+///
+/// `host` is a live host; `out` is valid for a write of one `nmf_caller`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_caller(host: *mut nmf_host, out: *mut nmf_caller) -> nmf_status {
+    // SAFETY: the caller's contract on `host`.
+    unsafe {
+        with_handle(host, |h| {
+            if out.is_null() {
+                return NMF_INVALID_ARGUMENT;
+            }
+            // SAFETY: non-NULL and valid for a write by the caller's contract.
+            out.write(h.caller.view());
+            NMF_OK
+        })
+    }
+}
+
+/// Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable,
+/// valid until the next call on the host), `NMF_EOF` when the browser closed the pipe
+/// (the host should exit now), or an error (`NMF_FRAME_TOO_LARGE`,
+/// `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final).
+///
+/// # Safety
+///
+/// `host` is a live host; `payload` and `len` are valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_recv(
+    host: *mut nmf_host,
+    payload: *mut *mut u8,
+    len: *mut size_t,
+) -> nmf_status {
+    // SAFETY: the caller's contract on `host`.
+    unsafe {
+        with_handle(host, |h| {
+            if payload.is_null() || len.is_null() {
+                return NMF_INVALID_ARGUMENT;
+            }
+            h.current = None;
+            match h.reader.read_frame() {
+                Ok(Some(frame)) => {
+                    let frame = h.current.insert(frame);
+                    // SAFETY: both non-NULL and valid for writes by the caller's contract.
+                    payload.write(frame.as_mut_ptr());
+                    len.write(frame.len());
+                    NMF_OK
+                }
+                Ok(None) => NMF_EOF,
+                Err(err) => h.last_error.fail(&err),
+            }
+        })
+    }
+}
+
+/// Sends one message: checks that it is non-empty, at most 1 MiB and valid UTF-8
+/// JSON, then writes header and payload (after anything queued) in one vectored write,
+/// retrying on `EINTR` and partial writes, and flushes. On `NMF_EMPTY_FRAME`,
+/// `NMF_FRAME_TOO_LARGE`, `NMF_INVALID_UTF8` or `NMF_INVALID_JSON` nothing was written
+/// and the host can go on. `NMF_DISCONNECTED`: the browser went away.
+///
+/// # Safety
+///
+/// `host` is a live host; `json` is NULL with `len` 0, or valid for reads of `len`
+/// bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_send(
+    host: *mut nmf_host,
+    json: *const u8,
+    len: size_t,
+) -> nmf_status {
+    // SAFETY: the caller's contract on `host`.
+    unsafe {
+        with_handle(host, |h| {
+            // SAFETY: the caller's contract on `json`.
+            let Some(json) = crate::slice(json, len) else {
+                return NMF_INVALID_ARGUMENT;
+            };
+            match h.writer.send(json) {
+                Ok(()) => NMF_OK,
+                Err(err) => h.last_error.fail(&err),
+            }
+        })
+    }
+}
+
+/// Like `nmf_host_send`, but keeps the message in the host's queue (copied) until
+/// `nmf_host_flush` or the next send: a host that answers a burst writes all replies
+/// at once. Refusals leave the queue as it was.
+///
+/// # Safety
+///
+/// As for `nmf_host_send`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_queue(
+    host: *mut nmf_host,
+    json: *const u8,
+    len: size_t,
+) -> nmf_status {
+    // SAFETY: the caller's contract on `host`.
+    unsafe {
+        with_handle(host, |h| {
+            // SAFETY: the caller's contract on `json`.
+            let Some(json) = crate::slice(json, len) else {
+                return NMF_INVALID_ARGUMENT;
+            };
+            match h.writer.queue(json) {
+                Ok(()) => NMF_OK,
+                Err(err) => h.last_error.fail(&err),
+            }
+        })
+    }
+}
+
+/// Writes every queued message and flushes.
+///
+/// # Safety
+///
+/// `host` is a live host.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_flush(host: *mut nmf_host) -> nmf_status {
+    // SAFETY: the caller's contract on `host`.
+    unsafe {
+        with_handle(host, |h| match h.writer.flush() {
+            Ok(()) => NMF_OK,
+            Err(err) => h.last_error.fail(&err),
+        })
+    }
+}
+
+/// Whether a whole message is already buffered, so that `nmf_host_recv` will not
+/// block. Queue replies while this is true and flush when it turns false.
+///
+/// # Safety
+///
+/// `host` is NULL (false) or a live host.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_has_message(host: *const nmf_host) -> bool {
+    // SAFETY: NULL or live, by the caller's contract; only read.
+    unsafe { host.as_ref() }.is_some_and(|h| h.reader.has_frame())
+}
+
+/// The last failure on this host, with its numbers; valid until the next call on it.
+/// Empty when the last call succeeded.
+///
+/// # Safety
+///
+/// `host` is NULL (an empty string is returned) or a live host.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_last_error(host: *const nmf_host) -> *const c_char {
+    // SAFETY: NULL or live, by the caller's contract; only read.
+    unsafe { host.as_ref() }.map_or(c"".as_ptr(), |h| h.last_error.as_ptr())
+}

@@ -1,0 +1,361 @@
+//! The C ABI of nmframe: `libnmframe.a` / `libnmframe.so` and `include/nmframe.h`.
+//!
+//! Every export is `unsafe extern "C"`, checks its pointers, runs inside one panic
+//! boundary ([`boundary`]), and reports through [`nmf_status`]. The README's "C ABI"
+//! section states the conventions; the header repeats them.
+#![allow(non_camel_case_types)]
+
+use std::ffi::{CString, c_char, c_int};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use nmframe::{Cap, Decoded, Direction, Error};
+
+mod decoder;
+mod doc;
+mod host;
+#[cfg(test)]
+mod tests;
+
+pub use decoder::*;
+pub use doc::*;
+pub use host::*;
+
+/// Major version of the library, as in `nmf_version()`.
+pub const NMF_VERSION_MAJOR: u32 = 0;
+/// Minor version of the library.
+pub const NMF_VERSION_MINOR: u32 = 1;
+/// Patch version of the library.
+pub const NMF_VERSION_PATCH: u32 = 0;
+
+// Literals, not the core's constants, so that cbindgen can write them; a test checks
+// that they agree.
+
+/// Bytes in a frame header.
+pub const NMF_HEADER_LEN: usize = 4;
+/// The largest message a host may send to the browser: 1,048,576 bytes (exactly 1 MiB
+/// is allowed).
+pub const NMF_MAX_HOST_TO_BROWSER: u32 = 1_048_576;
+/// The largest message the protocol can carry from the browser to a host.
+pub const NMF_MAX_BROWSER_TO_HOST: u32 = 4_294_967_295;
+
+/// The outcome of a call. The numbers are part of the ABI and are never reused.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum nmf_status {
+    /// Success.
+    NMF_OK = 0,
+    /// Not an error: the buffer holds only part of a frame; supply more bytes.
+    NMF_NEED_MORE = 1,
+    /// Not an error: the stream ended cleanly at a frame boundary.
+    NMF_EOF = 2,
+    /// The peer closed the pipe (EPIPE on write): the browser disconnected.
+    NMF_DISCONNECTED = 3,
+    /// A NULL pointer, an out-of-range value or a size that does not fit.
+    NMF_INVALID_ARGUMENT = 16,
+    /// A frame over the cap: inbound (fatal for the stream) or outbound (nothing
+    /// written).
+    NMF_FRAME_TOO_LARGE = 17,
+    /// An empty outbound message was refused; nothing written.
+    NMF_EMPTY_FRAME = 18,
+    /// The stream ended inside a frame header.
+    NMF_TRUNCATED_HEADER = 19,
+    /// The stream ended inside a payload.
+    NMF_TRUNCATED_PAYLOAD = 20,
+    /// The payload is not valid UTF-8.
+    NMF_INVALID_UTF8 = 21,
+    /// The payload is not valid JSON.
+    NMF_INVALID_JSON = 22,
+    /// An I/O error.
+    NMF_IO = 23,
+    /// A JSON Pointer that names no value.
+    NMF_NOT_FOUND = 24,
+    /// A bug in nmframe: a Rust panic was caught at the boundary. The handle's last
+    /// error holds its message; the handle should be freed.
+    NMF_PANIC = 99,
+}
+
+use nmf_status::*;
+
+/// The role a decoder plays: which direction's limit applies to what it reads.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum nmf_role {
+    /// Reads browser → host frames (up to 4 GiB − 1).
+    NMF_ROLE_HOST = 0,
+    /// Reads host → browser frames (up to 1 MiB).
+    NMF_ROLE_BROWSER = 1,
+}
+
+/// The library's version, `"MAJOR.MINOR.PATCH"`, a static string.
+#[unsafe(no_mangle)]
+pub extern "C" fn nmf_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// A static, NUL-terminated description of a status, such as `"frame too large"`.
+/// Unknown numbers give `"unknown status"`.
+#[unsafe(no_mangle)]
+pub extern "C" fn nmf_status_str(status: c_int) -> *const c_char {
+    let text: &'static str = match status {
+        0 => "ok\0",
+        1 => "need more bytes\0",
+        2 => "end of stream\0",
+        3 => "peer disconnected\0",
+        16 => "invalid argument\0",
+        17 => "frame too large\0",
+        18 => "empty frame\0",
+        19 => "stream ended inside a frame header\0",
+        20 => "stream ended inside a payload\0",
+        21 => "invalid UTF-8\0",
+        22 => "invalid JSON\0",
+        23 => "I/O error\0",
+        24 => "not found\0",
+        99 => "panic inside nmframe (a bug)\0",
+        _ => "unknown status\0",
+    };
+    text.as_ptr().cast()
+}
+
+/// The status for an nmframe error.
+pub(crate) fn status_of(err: &Error) -> nmf_status {
+    match err {
+        Error::Disconnected(_) => NMF_DISCONNECTED,
+        Error::TruncatedHeader { .. } => NMF_TRUNCATED_HEADER,
+        Error::TruncatedPayload { .. } => NMF_TRUNCATED_PAYLOAD,
+        Error::FrameTooLarge { .. } => NMF_FRAME_TOO_LARGE,
+        Error::EmptyFrame { .. } => NMF_EMPTY_FRAME,
+        Error::InvalidUtf8 { .. } => NMF_INVALID_UTF8,
+        Error::InvalidJson { .. } | Error::Serialize(_) => NMF_INVALID_JSON,
+        _ => NMF_IO,
+    }
+}
+
+/// Runs an export's body, turning a panic into [`NMF_PANIC`]: unwinding out of an
+/// `extern "C"` function would abort the host.
+pub(crate) fn boundary(body: impl FnOnce() -> nmf_status) -> nmf_status {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or(NMF_PANIC)
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
+
+/// The detailed text of a handle's last failure, kept in the handle.
+#[derive(Debug, Default)]
+pub(crate) struct LastError(Option<CString>);
+
+impl LastError {
+    pub(crate) fn set(&mut self, text: impl std::fmt::Display) {
+        // A NUL inside the text would cut it short in C: spell it out.
+        let text = text.to_string().replace('\0', "\\0");
+        self.0 = CString::new(text).ok();
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0 = None;
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const c_char {
+        self.0.as_deref().map_or(c"".as_ptr(), |c| c.as_ptr())
+    }
+
+    /// Records `err` and returns its status.
+    pub(crate) fn fail(&mut self, err: &Error) -> nmf_status {
+        self.set(err);
+        status_of(err)
+    }
+}
+
+/// A handle that records its last failure.
+pub(crate) trait Handle {
+    fn last_error(&mut self) -> &mut LastError;
+}
+
+/// Runs `body` on the handle behind `ptr` inside the panic boundary. A NULL handle is
+/// [`NMF_INVALID_ARGUMENT`]; a panic is recorded in the handle's last error.
+///
+/// # Safety
+///
+/// `ptr` is NULL or a valid, exclusive pointer to a live `H` made by this library.
+pub(crate) unsafe fn with_handle<H: Handle>(
+    ptr: *mut H,
+    body: impl FnOnce(&mut H) -> nmf_status,
+) -> nmf_status {
+    if ptr.is_null() {
+        return NMF_INVALID_ARGUMENT;
+    }
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: non-NULL, and valid and exclusive by the caller's contract.
+        let handle = unsafe { &mut *ptr };
+        handle.last_error().clear();
+        body(handle)
+    }));
+    match outcome {
+        Ok(status) => status,
+        Err(payload) => {
+            // SAFETY: as above; the panicking borrow has ended with the unwind.
+            let handle = unsafe { &mut *ptr };
+            handle.last_error().set(format_args!(
+                "panic inside nmframe: {}",
+                panic_message(&*payload)
+            ));
+            NMF_PANIC
+        }
+    }
+}
+
+/// A byte slice from a C buffer: `(NULL, 0)` is empty, `(NULL, n > 0)` is refused.
+///
+/// # Safety
+///
+/// When `ptr` is not NULL it must be valid for reads of `len` bytes for `'a`.
+pub(crate) unsafe fn slice<'a>(ptr: *const u8, len: usize) -> Option<&'a [u8]> {
+    if ptr.is_null() {
+        return (len == 0).then_some(&[]);
+    }
+    // SAFETY: non-NULL and valid for `len` bytes by the caller's contract.
+    Some(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Where one frame sits in a caller's buffer, as found by [`nmf_frame_parse`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct nmf_frame {
+    /// Offset of the payload in the buffer (always `NMF_HEADER_LEN` when found).
+    pub payload_offset: size_t,
+    /// Length of the payload.
+    pub payload_len: size_t,
+    /// Bytes the whole frame takes: header plus payload. Advance by this much.
+    pub consumed: size_t,
+    /// With `NMF_NEED_MORE`: the least number of further bytes needed.
+    pub needed: size_t,
+}
+
+/// `size_t`, as cbindgen writes `usize`.
+pub type size_t = usize;
+
+/// Finds the frame at the start of `buf` without copying or allocating.
+///
+/// Returns `NMF_OK` with the payload's place in `out`, or `NMF_NEED_MORE` with
+/// `out->needed` set (only `needed` is meaningful then), or `NMF_FRAME_TOO_LARGE` when
+/// the header announces more than `max_len` bytes (checked as soon as the four header
+/// bytes are there; `out` untouched). `max_len` 0 means no cap beyond the protocol's
+/// `NMF_MAX_BROWSER_TO_HOST`.
+///
+/// # Safety
+///
+/// `buf` is NULL with `len` 0, or valid for reads of `len` bytes; `out` is valid for a
+/// write of one `nmf_frame`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_frame_parse(
+    buf: *const u8,
+    len: size_t,
+    max_len: u32,
+    out: *mut nmf_frame,
+) -> nmf_status {
+    boundary(|| {
+        // SAFETY: the caller's contract on `buf`.
+        let Some(buf) = (unsafe { slice(buf, len) }) else {
+            return NMF_INVALID_ARGUMENT;
+        };
+        if out.is_null() {
+            return NMF_INVALID_ARGUMENT;
+        }
+        let max = if max_len == 0 { u32::MAX } else { max_len };
+        let cap = Cap {
+            max,
+            direction: Direction::BrowserToHost,
+        };
+        let (status, frame) = match nmframe::decode_frame(buf, cap) {
+            Ok(Decoded::Frame { payload, consumed }) => (
+                NMF_OK,
+                nmf_frame {
+                    payload_offset: NMF_HEADER_LEN,
+                    payload_len: payload.len(),
+                    consumed,
+                    needed: 0,
+                },
+            ),
+            Ok(Decoded::Incomplete { needed }) => (
+                NMF_NEED_MORE,
+                nmf_frame {
+                    needed,
+                    ..nmf_frame::default()
+                },
+            ),
+            Err(err) => return status_of(&err),
+        };
+        // SAFETY: `out` is non-NULL and valid for a write by the caller's contract.
+        unsafe { out.write(frame) };
+        status
+    })
+}
+
+/// Writes the 4-byte header (native byte order) for a payload of `payload_len` bytes
+/// into `out`, after checking it against `max_len` (0 means a host's cap,
+/// `NMF_MAX_HOST_TO_BROWSER`). An empty payload is `NMF_EMPTY_FRAME`, an oversized one
+/// `NMF_FRAME_TOO_LARGE`; `out` is then untouched.
+///
+/// # Safety
+///
+/// `out` is valid for writes of `NMF_HEADER_LEN` (4) bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_header_write(
+    payload_len: size_t,
+    max_len: u32,
+    out: *mut u8,
+) -> nmf_status {
+    boundary(|| {
+        if out.is_null() {
+            return NMF_INVALID_ARGUMENT;
+        }
+        let cap = if max_len == 0 {
+            Cap::protocol(Direction::HostToBrowser)
+        } else {
+            Cap {
+                max: max_len,
+                direction: Direction::HostToBrowser,
+            }
+        };
+        match nmframe::encode_header(payload_len, cap) {
+            Ok(header) => {
+                // SAFETY: `out` is valid for 4 bytes by the caller's contract.
+                unsafe { std::ptr::copy_nonoverlapping(header.as_ptr(), out, NMF_HEADER_LEN) };
+                NMF_OK
+            }
+            Err(err) => status_of(&err),
+        }
+    })
+}
+
+thread_local! {
+    /// One validator per thread, so that its buffers are reused across calls.
+    static VALIDATOR: std::cell::RefCell<nmframe::JsonDecoder> = std::cell::RefCell::new(nmframe::JsonDecoder::new());
+}
+
+/// Checks that `buf` holds one valid UTF-8 JSON text: `NMF_OK`, `NMF_INVALID_UTF8` or
+/// `NMF_INVALID_JSON` (an empty buffer is invalid JSON). The buffer is not modified.
+/// For the offset and reason of a failure, parse with an `nmf_doc` and read its last
+/// error. Buffers are reused per thread: no allocation once warm.
+///
+/// # Safety
+///
+/// `buf` is NULL with `len` 0, or valid for reads of `len` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_json_validate(buf: *const u8, len: size_t) -> nmf_status {
+    boundary(|| {
+        // SAFETY: the caller's contract on `buf`.
+        let Some(buf) = (unsafe { slice(buf, len) }) else {
+            return NMF_INVALID_ARGUMENT;
+        };
+        VALIDATOR.with(|v| match v.borrow_mut().validate(buf) {
+            Ok(()) => NMF_OK,
+            Err(err) => status_of(&err),
+        })
+    })
+}
