@@ -194,6 +194,9 @@ fn truncation(rest: &[u8], offset: u64) -> Result<()> {
 /// window grows by. Big enough that many small frames arrive in one system call.
 pub const READ_CHUNK: usize = 64 * 1024;
 
+/// The least room [`FrameDecoder::read_buf`] offers a read before growing the buffer.
+pub const MIN_READ: usize = READ_CHUNK / 4;
+
 /// A streaming frame decoder that owns its buffer.
 ///
 /// Bytes go in by [`read_from`](Self::read_from) (straight from any [`Read`], into the
@@ -343,6 +346,20 @@ impl FrameDecoder {
         missing.min(self.filled).max(READ_CHUNK)
     }
 
+    /// Room for the next read, for a caller that does its own I/O: at least `min`
+    /// bytes, and at least [`MIN_READ`]. While that much is free the buffer is left
+    /// alone; otherwise it grows by [`read_window`](Self::read_window), so a frame
+    /// that arrives in small pieces costs a handful of reallocations, not one per read.
+    /// Report what was filled with [`commit`](Self::commit).
+    pub fn read_buf(&mut self, min: usize) -> &mut [u8] {
+        let min = min.max(MIN_READ);
+        if self.writable_len() < min {
+            let grow = self.read_window().max(min);
+            return self.writable(grow);
+        }
+        &mut self.buf[self.filled..]
+    }
+
     /// Reads once from `reader` straight into the buffer. Returns the number of bytes
     /// read; 0 means end of stream. Retries on `Interrupted`.
     ///
@@ -350,8 +367,7 @@ impl FrameDecoder {
     ///
     /// The reader's error.
     pub fn read_from<R: Read + ?Sized>(&mut self, reader: &mut R) -> io::Result<usize> {
-        let window = self.read_window();
-        let space = self.writable(window);
+        let space = self.read_buf(0);
         loop {
             match reader.read(space) {
                 Ok(n) => {

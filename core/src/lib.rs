@@ -69,7 +69,9 @@ mod json;
 mod limits;
 
 pub use caller::{Browser, Caller};
-pub use decode::{Decoded, FrameDecoder, READ_CHUNK, SliceFrames, decode_frame, frame_len};
+pub use decode::{
+    Decoded, FrameDecoder, MIN_READ, READ_CHUNK, SliceFrames, decode_frame, frame_len,
+};
 pub use encode::{FrameBuffer, encode_frame, encode_header, encode_json};
 pub use error::{Error, Result, header_looks_like_text};
 pub use io::{FrameReader, FrameWriter, stdio};

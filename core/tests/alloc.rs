@@ -265,3 +265,27 @@ fn a_64_mib_frame_is_received_in_about_64_mib() {
         growth as f64 / len as f64
     );
 }
+
+#[test]
+fn a_frame_fed_one_byte_per_read_grows_its_buffer_a_few_times() {
+    let len = 1 << 20;
+    let mut wire = (len as u32).to_ne_bytes().to_vec();
+    wire.resize(4 + len, b'7');
+    let before = allocs();
+    let mut reader = FrameReader::new(
+        Pipe {
+            data: &wire,
+            step: 1,
+        },
+        Limits::host(),
+    );
+    let frame = reader.read_frame().unwrap().unwrap();
+    let count = allocs() - before;
+    assert_eq!(frame.len(), len);
+    // Geometric growth: about log2(1 MiB / 16 KiB) reallocations, not one per read.
+    assert!(
+        count < 20,
+        "{count} allocations for one frame fed 1 byte at a time"
+    );
+    println!("1 MiB frame, one byte per read: {count} allocations");
+}

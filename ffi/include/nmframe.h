@@ -8,7 +8,8 @@
  * - out-parameters come last and are written only on success;
  * - (NULL, 0) is an empty buffer; any other NULL argument is NMF_INVALID_ARGUMENT;
  * - a handle is used by one thread at a time; nmf_*_free(NULL) does nothing;
- * - views returned by a handle stay valid until the next call on that handle;
+ * - a received frame stays valid until the next receive on its handle (or its free);
+ *   other views until the next call on their handle;
  * - no panic crosses this boundary: it becomes NMF_PANIC.
  */
 
@@ -410,7 +411,8 @@ enum nmf_status nmf_decoder_push(struct nmf_decoder *decoder, const uint8_t *buf
 
 /**
  * The next whole frame: `NMF_OK` with `*payload`/`*len` viewing it (writable, so that
- * it can be parsed in place; valid until the next call on the decoder), or
+ * it can be parsed in place; valid until the next `nmf_decoder_next` or
+ * `nmf_decoder_free`, even while more bytes are written into the decoder), or
  * `NMF_NEED_MORE`, or `NMF_FRAME_TOO_LARGE` (fatal: the stream cannot be
  * resynchronised; the last error gives the length, the cap and the offset).
  *
@@ -553,8 +555,9 @@ void nmf_host_free(struct nmf_host *host);
 enum nmf_status nmf_host_caller(struct nmf_host *host, struct nmf_caller *out);
 
 /**
- * Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable,
- * valid until the next call on the host), `NMF_EOF` when the browser closed the pipe
+ * Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable;
+ * valid until the next `nmf_host_recv` or `nmf_host_free`, so it can be passed
+ * straight to `nmf_host_send`), `NMF_EOF` when the browser closed the pipe
  * (the host should exit now), or an error (`NMF_FRAME_TOO_LARGE`,
  * `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final).
  *

@@ -79,7 +79,8 @@ pub unsafe extern "C" fn nmf_decoder_free(decoder: *mut nmf_decoder) {
 }
 
 /// Hands out writable space of at least `min_len` bytes at the end of the buffer (at
-/// least 64 KiB when `min_len` is smaller): `*ptr` and `*len` describe it. Fill a
+/// least 16 KiB; the buffer grows geometrically while a large frame arrives, never by
+/// more than what has arrived): `*ptr` and `*len` describe it. Fill a
 /// prefix of it and call `nmf_decoder_commit`. The space stays valid until the next
 /// call on the decoder.
 ///
@@ -99,8 +100,7 @@ pub unsafe extern "C" fn nmf_decoder_buffer(
             if ptr.is_null() || len.is_null() {
                 return NMF_INVALID_ARGUMENT;
             }
-            let want = min_len.max(d.inner.read_window());
-            let space = d.inner.writable(want);
+            let space = d.inner.read_buf(min_len);
             // SAFETY: both non-NULL and valid for writes by the caller's contract.
             ptr.write(space.as_mut_ptr());
             len.write(space.len());
@@ -168,7 +168,8 @@ unsafe fn slice_of<'a>(buf: *const u8, len: size_t) -> Option<&'a [u8]> {
 }
 
 /// The next whole frame: `NMF_OK` with `*payload`/`*len` viewing it (writable, so that
-/// it can be parsed in place; valid until the next call on the decoder), or
+/// it can be parsed in place; valid until the next `nmf_decoder_next` or
+/// `nmf_decoder_free`, even while more bytes are written into the decoder), or
 /// `NMF_NEED_MORE`, or `NMF_FRAME_TOO_LARGE` (fatal: the stream cannot be
 /// resynchronised; the last error gives the length, the cap and the offset).
 ///

@@ -240,8 +240,9 @@ pub unsafe extern "C" fn nmf_host_caller(host: *mut nmf_host, out: *mut nmf_call
     }
 }
 
-/// Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable,
-/// valid until the next call on the host), `NMF_EOF` when the browser closed the pipe
+/// Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable;
+/// valid until the next `nmf_host_recv` or `nmf_host_free`, so it can be passed
+/// straight to `nmf_host_send`), `NMF_EOF` when the browser closed the pipe
 /// (the host should exit now), or an error (`NMF_FRAME_TOO_LARGE`,
 /// `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final).
 ///

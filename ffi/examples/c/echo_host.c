@@ -1,0 +1,55 @@
+/*
+ * A native-messaging host in C that echoes every message back, on libnmframe.
+ *
+ * Replies to a burst of messages go out in one write; a lone message is answered at
+ * once. A message whose echo the browser would refuse (over 1 MiB) is not sent: the
+ * host says why on stderr and answers with an error object instead.
+ *
+ *   cc -std=c11 -I ffi/include echo_host.c target/release/libnmframe.a -lpthread -ldl -lm
+ */
+#include <stdio.h>
+
+#include "nmframe.h"
+
+int main(int argc, char **argv) {
+    nmf_host *host = NULL;
+    nmf_status status = nmf_host_new(argc, (const char *const *)argv, NMF_HOST_GUARD_STDOUT, 0, &host);
+    if (status != NMF_OK) {
+        fprintf(stderr, "echo_host: cannot start: %s\n", nmf_status_str(status));
+        return 1;
+    }
+    int exit_code = 0;
+    for (;;) {
+        uint8_t *msg;
+        size_t len;
+        status = nmf_host_recv(host, &msg, &len);
+        if (status == NMF_EOF) {
+            break; /* the browser closed the pipe: exit now */
+        }
+        if (status != NMF_OK) {
+            fprintf(stderr, "echo_host: %s\n", nmf_host_last_error(host));
+            exit_code = 1;
+            break;
+        }
+        status = nmf_host_queue(host, msg, len);
+        if (status != NMF_OK) {
+            fprintf(stderr, "echo_host: not echoing a %zu-byte message: %s\n", len, nmf_host_last_error(host));
+            char reply[128];
+            int n = snprintf(reply, sizeof reply, "{\"error\":\"%s\",\"size\":%zu}", nmf_status_str(status), len);
+            status = nmf_host_queue(host, (const uint8_t *)reply, (size_t)n);
+        }
+        if (status == NMF_OK && !nmf_host_has_message(host)) {
+            status = nmf_host_flush(host);
+        }
+        if (status == NMF_DISCONNECTED) {
+            break; /* the browser went away mid-reply: not a crash */
+        }
+        if (status != NMF_OK) {
+            fprintf(stderr, "echo_host: %s\n", nmf_host_last_error(host));
+            exit_code = 1;
+            break;
+        }
+    }
+    nmf_host_free(host);
+    return exit_code;
+}

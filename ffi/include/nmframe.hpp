@@ -1,0 +1,173 @@
+// nmframe.hpp: a header-only C++17 wrapper over nmframe.h.
+//
+// RAII handles (move-only; the destructor frees), std::string_view in and out, and
+// exceptions for failures: nmframe::Error carries the nmf_status and the handle's
+// detailed message. A browser that went away is nmframe::Disconnected, so that a host
+// can tell it from a real failure. Nothing here allocates on the message path except
+// the exception objects themselves.
+#ifndef NMFRAME_HPP
+#define NMFRAME_HPP
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "nmframe.h"
+
+namespace nmframe {
+
+/// A failed call: its status and the handle's description of what went wrong.
+class Error : public std::runtime_error {
+public:
+    Error(nmf_status status, const std::string &message)
+        : std::runtime_error(message.empty() ? std::string(nmf_status_str(status)) : message), status_(status) {}
+
+    nmf_status status() const noexcept { return status_; }
+
+private:
+    nmf_status status_;
+};
+
+/// The peer closed the pipe: the browser disconnected. Not a crash: exit quietly.
+class Disconnected : public Error {
+public:
+    explicit Disconnected(const std::string &message) : Error(NMF_DISCONNECTED, message) {}
+};
+
+namespace detail {
+[[noreturn]] inline void fail(nmf_status status, const char *message) {
+    std::string text = message ? message : "";
+    if (status == NMF_DISCONNECTED) throw Disconnected(text);
+    throw Error(status, text);
+}
+
+inline const uint8_t *bytes(std::string_view s) noexcept { return reinterpret_cast<const uint8_t *>(s.data()); }
+}  // namespace detail
+
+/// Who started the host.
+struct Caller {
+    nmf_browser browser;
+    std::string_view origin;         // Chromium: chrome-extension://<id>/
+    std::string_view manifest_path;  // Firefox
+    std::string_view extension_id;
+};
+
+/// A host on the process's stdin and stdout.
+class Host {
+public:
+    /// Takes over stdin/stdout. `flags`: NMF_HOST_GUARD_STDOUT (the default) or 0.
+    Host(int argc, char **argv, uint32_t flags = NMF_HOST_GUARD_STDOUT, uint32_t max_inbound = 0) {
+        nmf_status status = nmf_host_new(argc, const_cast<const char *const *>(argv), flags, max_inbound, &host_);
+        if (status != NMF_OK) detail::fail(status, nullptr);
+    }
+    ~Host() { nmf_host_free(host_); }
+    Host(const Host &) = delete;
+    Host &operator=(const Host &) = delete;
+    Host(Host &&other) noexcept : host_(std::exchange(other.host_, nullptr)) {}
+    Host &operator=(Host &&other) noexcept {
+        if (this != &other) {
+            nmf_host_free(host_);
+            host_ = std::exchange(other.host_, nullptr);
+        }
+        return *this;
+    }
+
+    /// The next message, valid until the next call on this host; std::nullopt when the
+    /// browser closed the pipe (the host should exit).
+    std::optional<std::string_view> recv() {
+        uint8_t *payload = nullptr;
+        size_t len = 0;
+        nmf_status status = nmf_host_recv(host_, &payload, &len);
+        if (status == NMF_EOF) return std::nullopt;
+        if (status != NMF_OK) detail::fail(status, nmf_host_last_error(host_));
+        return std::string_view(reinterpret_cast<const char *>(payload), len);
+    }
+
+    /// Sends one JSON message now. Throws Error (nothing written) for an empty,
+    /// oversized or invalid message; Disconnected when the browser is gone.
+    void send(std::string_view json) { check(nmf_host_send(host_, detail::bytes(json), json.size())); }
+
+    /// Queues a message (copied) for the next flush() or send().
+    void queue(std::string_view json) { check(nmf_host_queue(host_, detail::bytes(json), json.size())); }
+
+    /// Writes every queued message.
+    void flush() { check(nmf_host_flush(host_)); }
+
+    /// Whether recv() would return without blocking.
+    bool has_message() const noexcept { return nmf_host_has_message(host_); }
+
+    Caller caller() const {
+        nmf_caller c;
+        nmf_host_caller(host_, &c);
+        auto view = [](const char *s) { return s ? std::string_view(s) : std::string_view(); };
+        return Caller{c.browser, view(c.origin), view(c.manifest_path), view(c.extension_id)};
+    }
+
+private:
+    void check(nmf_status status) {
+        if (status != NMF_OK) detail::fail(status, nmf_host_last_error(host_));
+    }
+
+    nmf_host *host_ = nullptr;
+};
+
+/// A view of one JSON value in a Document, valid until its next parse.
+struct Value {
+    nmf_value raw;
+
+    nmf_json_type type() const noexcept { return raw.type; }
+    bool is_number() const noexcept { return raw.type >= NMF_JSON_INT && raw.type <= NMF_JSON_FLOAT; }
+    double number() const noexcept { return raw.number; }
+    int64_t integer() const noexcept { return raw.integer; }
+    bool boolean() const noexcept { return raw.boolean; }
+    std::string_view string() const noexcept {
+        return raw.type == NMF_JSON_STRING ? std::string_view(raw.string, raw.length) : std::string_view();
+    }
+    size_t length() const noexcept { return raw.length; }
+};
+
+/// A reusable JSON document: parse a message, then read values by JSON Pointer.
+class Document {
+public:
+    Document() {
+        nmf_status status = nmf_doc_new(&doc_);
+        if (status != NMF_OK) detail::fail(status, nullptr);
+    }
+    ~Document() { nmf_doc_free(doc_); }
+    Document(const Document &) = delete;
+    Document &operator=(const Document &) = delete;
+    Document(Document &&other) noexcept : doc_(std::exchange(other.doc_, nullptr)) {}
+    Document &operator=(Document &&other) noexcept {
+        if (this != &other) {
+            nmf_doc_free(doc_);
+            doc_ = std::exchange(other.doc_, nullptr);
+        }
+        return *this;
+    }
+
+    /// Parses a copy of `json`. Throws Error with the offset and reason when invalid.
+    void parse(std::string_view json) {
+        nmf_status status = nmf_doc_parse(doc_, detail::bytes(json), json.size());
+        if (status != NMF_OK) detail::fail(status, nmf_doc_last_error(doc_));
+    }
+
+    /// The value at a JSON Pointer (RFC 6901), or std::nullopt.
+    std::optional<Value> get(std::string_view pointer) const {
+        nmf_value v;
+        nmf_status status = nmf_doc_get(doc_, pointer.data(), pointer.size(), &v);
+        if (status == NMF_NOT_FOUND) return std::nullopt;
+        if (status != NMF_OK) detail::fail(status, nmf_doc_last_error(doc_));
+        return Value{v};
+    }
+
+private:
+    nmf_doc *doc_ = nullptr;
+};
+
+}  // namespace nmframe
+
+#endif  // NMFRAME_HPP

@@ -1,0 +1,52 @@
+// Command echo_host is a native-messaging host in Go that echoes every message back,
+// on libnmframe.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"nmframe.dev/go/nmframe"
+)
+
+func main() {
+	host, err := nmframe.NewHost(nmframe.GuardStdout())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo_host_go:", err)
+		os.Exit(1)
+	}
+	defer host.Close()
+	for {
+		msg, err := host.Recv()
+		if err == io.EOF {
+			return // the browser closed the pipe
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "echo_host_go:", err)
+			os.Exit(1)
+		}
+		if err := host.Queue(msg); err != nil {
+			// Refused before anything was written: say why, answer with an error.
+			fmt.Fprintf(os.Stderr, "echo_host_go: not echoing a %d-byte message: %v\n", len(msg), err)
+			status := nmframe.StatusIO
+			var e *nmframe.Error
+			if errors.As(err, &e) {
+				status = e.Status
+			}
+			err = host.Queue([]byte(fmt.Sprintf(`{"error":%q,"size":%d}`, status, len(msg))))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "echo_host_go:", err)
+			}
+		}
+		if !host.HasMessage() {
+			if err := host.Flush(); errors.Is(err, nmframe.ErrDisconnected) {
+				return // the browser went away mid-reply
+			} else if err != nil {
+				fmt.Fprintln(os.Stderr, "echo_host_go:", err)
+				os.Exit(1)
+			}
+		}
+	}
+}

@@ -1,0 +1,3 @@
+module nmframe.dev/go
+
+go 1.19
