@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need, skipping whatever is already there.
+# Debian/Ubuntu packages come from apt (as root, or through sudo).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -16,4 +18,27 @@ if have rustup; then
       rustup component add "$component"
     fi
   done
+fi
+
+# C/C++ compilers (ASan/UBSan runtimes come with gcc), Go for the cgo example,
+# valgrind and pkg-config for the C ABI tests.
+packages=()
+have gcc || packages+=(gcc)
+have g++ || packages+=(g++)
+have go || packages+=(golang-go)
+have valgrind || packages+=(valgrind)
+have pkg-config || packages+=(pkg-config)
+if [ ${#packages[@]} -gt 0 ]; then
+  sudo=()
+  [ "$(id -u)" = 0 ] || sudo=(sudo)
+  echo "setup: installing ${packages[*]}"
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+fi
+
+# The header generator, pinned: a different cbindgen may write a different header.
+cbindgen_version="$(cat ffi/cbindgen.version)"
+if [ "$(cbindgen --version 2>/dev/null | awk '{print $2}')" != "$cbindgen_version" ]; then
+  echo "setup: installing cbindgen $cbindgen_version"
+  cargo install --quiet --locked cbindgen --version "$cbindgen_version"
 fi

@@ -14,6 +14,17 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "C header is what cbindgen generates (ffi/gen-header.sh --check)"
+bash ffi/gen-header.sh --check
+
+step "gofmt and go vet (go/)"
+unformatted="$(gofmt -l go)"
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+(cd go && GOFLAGS=-mod=mod GOPROXY=off CGO_CFLAGS="-I$PWD/../ffi/include" go vet ./...)
+
 step "cargo test"
 cargo test --workspace --locked
 

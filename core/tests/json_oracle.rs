@@ -122,6 +122,23 @@ proptest! {
     }
 
     #[test]
+    fn numbers_get_the_same_verdict_and_value(
+        sign in prop_oneof![Just(""), Just("-"), Just("+")],
+        int in "[0-9]{1,400}",
+        frac in prop::option::of("[0-9]{0,30}"),
+        exp in prop::option::of(("[eE]", prop_oneof![Just(""), Just("+"), Just("-")], "[0-9]{0,4}")),
+    ) {
+        // Integers far beyond u64 included: browsers' JSON.parse reads them as doubles,
+        // and so must we.
+        let mut text = format!("{sign}{int}");
+        if let Some(frac) = frac { text.push('.'); text.push_str(&frac); }
+        if let Some((e, s, digits)) = exp { text.push_str(&e); text.push_str(s); text.push_str(&digits); }
+        let mut json = JsonDecoder::new();
+        check_agrees(&mut json, text.as_bytes())?;
+        check_agrees(&mut json, format!("[{text}]").as_bytes())?;
+    }
+
+    #[test]
     fn arbitrary_bytes_get_the_same_verdict(bytes in prop::collection::vec(any::<u8>(), 1..64)) {
         let mut json = JsonDecoder::new();
         check_agrees(&mut json, &bytes)?;
