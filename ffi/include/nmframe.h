@@ -375,7 +375,8 @@ void nmf_decoder_free(struct nmf_decoder *decoder);
 
 /**
  * Hands out writable space of at least `min_len` bytes at the end of the buffer (at
- * least 64 KiB when `min_len` is smaller): `*ptr` and `*len` describe it. Fill a
+ * least 16 KiB; the buffer grows geometrically while a large frame arrives, never by
+ * more than what has arrived): `*ptr` and `*len` describe it. Fill a
  * prefix of it and call `nmf_decoder_commit`. The space stays valid until the next
  * call on the decoder.
  *
