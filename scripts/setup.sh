@@ -21,13 +21,14 @@ if have rustup; then
 fi
 
 # C/C++ compilers (ASan/UBSan runtimes come with gcc), Go for the cgo example,
-# valgrind and pkg-config for the C ABI tests.
+# valgrind and pkg-config for the C ABI tests, Python for the CLI's broken test hosts.
 packages=()
 have gcc || packages+=(gcc)
 have g++ || packages+=(g++)
 have go || packages+=(golang-go)
 have valgrind || packages+=(valgrind)
 have pkg-config || packages+=(pkg-config)
+have python3 || packages+=(python3)   # the command-line tool's test hosts
 if [ ${#packages[@]} -gt 0 ]; then
   sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)

@@ -5,7 +5,8 @@
 //! stdin. A reply the browser would refuse (over 1 MiB) is never written: the host says
 //! why on stderr and answers with an error object instead.
 //!
-//! Register it with a browser, or drive it with `cargo run --example demo`.
+//! Register it with a browser, or drive it with
+//! `nmframe run -m '{"a":1}' -- target/debug/examples/echo_host`.
 
 use nmframe::{Error, FrameReader, FrameWriter, JsonDecoder, Limits};
 
@@ -17,7 +18,7 @@ struct Refusal {
 }
 
 /// Serves one browser connection until it closes, then returns.
-pub fn serve<R: std::io::Read, W: std::io::Write>(
+fn serve<R: std::io::Read, W: std::io::Write>(
     mut reader: FrameReader<R>,
     mut writer: FrameWriter<W>,
 ) -> Result<(), Error> {
@@ -52,7 +53,6 @@ pub fn serve<R: std::io::Read, W: std::io::Write>(
     }
 }
 
-#[allow(dead_code)] // the demo includes this file as a module and has its own main
 fn main() {
     let outcome = nmframe::stdio(Limits::host())
         .map_err(Error::Io)

@@ -267,6 +267,12 @@ impl FrameDecoder {
         self.filled
     }
 
+    /// The received bytes not yet returned as frames, starting at
+    /// [`offset`](Self::offset): what a diagnosis shows after a bad header.
+    pub fn buffered_bytes(&self) -> &[u8] {
+        &self.buf[..self.filled]
+    }
+
     /// Stream offset of the next byte [`decode`](Self::decode) will look at.
     pub fn offset(&self) -> u64 {
         self.offset

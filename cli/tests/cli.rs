@@ -1,0 +1,672 @@
+//! Every subcommand, end to end through real processes.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const NMFRAME: &str = env!("CARGO_BIN_EXE_nmframe");
+const ORIGIN: &str = "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/";
+
+fn host(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/hosts")
+        .join(name)
+}
+
+/// A fresh, empty directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn nmframe(args: &[&str], stdin: &[u8], home: Option<&Path>) -> Output {
+    let mut cmd = Command::new(NMFRAME);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(home) = home {
+        cmd.env("HOME", home);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let out = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    out
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn lines(out: &Output) -> Vec<String> {
+    text(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn run_talks_to_the_echo_host() {
+    let out = nmframe(
+        &[
+            "run",
+            "-m",
+            r#"{"a":1}"#,
+            "-m",
+            r#"["é",2]"#,
+            "--",
+            NMFRAME,
+            "echo",
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(lines(&out), [r#"{"a":1}"#, r#"["é",2]"#]);
+}
+
+#[test]
+fn run_sends_ndjson_from_stdin_and_from_a_file() {
+    let input = b"{\"n\":1}\n\n  \n{\"n\":2}\r\n[3]";
+    let out = nmframe(&["run", "--", NMFRAME, "echo"], input, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(lines(&out), [r#"{"n":1}"#, r#"{"n":2}"#, "[3]"]);
+
+    let dir = scratch("run_file");
+    let file = dir.join("msgs.ndjson");
+    std::fs::write(&file, "[1]\n[2]\n").unwrap();
+    let out = nmframe(
+        &[
+            "run",
+            "--file",
+            file.to_str().unwrap(),
+            "--",
+            NMFRAME,
+            "echo",
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(lines(&out), ["[1]", "[2]"]);
+}
+
+#[test]
+fn run_starts_the_host_as_each_browser_does() {
+    let argv = host("argv.py");
+    let out = nmframe(&["run", "-m", "1", "--", argv.to_str().unwrap()], b"", None);
+    let reply: serde_json::Value = serde_json::from_str(&lines(&out)[0]).unwrap();
+    assert_eq!(reply["argv"], serde_json::json!([ORIGIN]));
+    assert_eq!(
+        reply["cwd"],
+        host("").to_str().unwrap().trim_end_matches('/')
+    );
+
+    let out = nmframe(
+        &[
+            "run",
+            "--browser",
+            "firefox",
+            "--extension-id",
+            "a@b.org",
+            "-m",
+            "1",
+            "--",
+            argv.to_str().unwrap(),
+        ],
+        b"",
+        None,
+    );
+    let reply: serde_json::Value = serde_json::from_str(&lines(&out)[0]).unwrap();
+    let args = reply["argv"].as_array().unwrap();
+    assert!(args[0].as_str().unwrap().ends_with(".json"), "{args:?}");
+    assert_eq!(args[1], "a@b.org");
+}
+
+#[test]
+fn run_finds_a_host_given_by_a_relative_path() {
+    let out = Command::new(NMFRAME)
+        .args(["run", "-m", "[1]", "--", "tests/hosts/argv.py"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let reply: serde_json::Value = serde_json::from_str(&lines(&out)[0]).unwrap();
+    assert!(
+        reply["cwd"].as_str().unwrap().ends_with("cli/tests/hosts"),
+        "{reply}"
+    );
+}
+
+#[test]
+fn run_rejects_messages_that_are_not_json() {
+    let out = nmframe(&["run", "-m", "{oops", "--", NMFRAME, "echo"], b"", None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("message 1 is not valid JSON"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = nmframe(&["run", "-m", "1"], b"", None);
+    assert_eq!(out.status.code(), Some(2), "no host is a usage error");
+    let out = nmframe(&["run", "-m", "1", "--", "/nonexistent/host"], b"", None);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(text(&out.stderr).contains("cannot start the host /nonexistent/host"));
+}
+
+#[test]
+fn text_on_stdout_is_diagnosed() {
+    let h = host("prints_text.py");
+    let out = nmframe(&["run", "-m", "[1]", "--", h.to_str().unwrap()], b"", None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "Chromium would say: \"Error when communicating with the native messaging host.\""
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("header bytes look like text (\"/hom\"): something wrote to stdout"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2f 68 6f 6d 65"),
+        "shows the bytes in hex: {stderr}"
+    );
+    assert!(lines(&out).is_empty());
+
+    let out = nmframe(
+        &[
+            "run",
+            "--browser",
+            "firefox",
+            "-m",
+            "[1]",
+            "--",
+            h.to_str().unwrap(),
+        ],
+        b"",
+        None,
+    );
+    let len = u32::from_ne_bytes(*b"/hom");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "Firefox would say: \"Native application tried to send a message of {len} bytes, which exceeds the limit of 1048576 bytes.\""
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_oversized_reply_is_diagnosed() {
+    let out = nmframe(
+        &[
+            "run",
+            "-m",
+            "[1]",
+            "--",
+            host("big_reply.py").to_str().unwrap(),
+        ],
+        b"",
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("announces 2097154 bytes, over the host → browser limit of 1048576 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("closes the port and shuts the host down"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_replies_follow_each_browser_rules() {
+    let msgs: Vec<&str> = ["-m", "1"].repeat(5);
+    let h = host("bad_output.py");
+    let mut args = vec!["run"];
+    args.extend(&msgs);
+    args.extend(["--", h.to_str().unwrap()]);
+    // Chromium drops what it cannot use and goes on; the host still misbehaved.
+    let out = nmframe(&args, b"", None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("frame at offset 0 is not a valid JSON message"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the 0-byte frame at offset 9 is empty: Chromium drops it silently"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("starts with a UTF-8 BOM: Chromium drops it silently"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("not valid UTF-8 at byte 5"), "{stderr}");
+    assert_eq!(lines(&out), ["[\"caf\u{fffd}\"]", r#"{"ok":true}"#]);
+
+    // Firefox disconnects at the first bad frame.
+    let mut args = vec!["run", "--browser", "firefox"];
+    args.extend(&msgs);
+    args.extend(["--", h.to_str().unwrap()]);
+    let out = nmframe(&args, b"", None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.contains("Firefox would say: \"An unexpected error occurred\""),
+        "{stderr}"
+    );
+    assert!(lines(&out).is_empty());
+}
+
+#[test]
+fn a_host_that_ignores_eof_is_killed_and_reported() {
+    let start = Instant::now();
+    let out = nmframe(
+        &[
+            "run",
+            "-m",
+            "[1]",
+            "--",
+            host("never_exits.py").to_str().unwrap(),
+        ],
+        b"",
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("after its stdin closed: Chromium kills it at 2s"),
+        "{stderr}"
+    );
+    assert_eq!(lines(&out), ["[1]"]);
+    assert!(start.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn one_shot_keeps_the_first_reply_and_disconnects() {
+    let out = nmframe(
+        &[
+            "run",
+            "--one-shot",
+            "-m",
+            "[1]",
+            "-m",
+            "[2]",
+            "--",
+            NMFRAME,
+            "echo",
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(lines(&out), ["[1]"]);
+}
+
+#[test]
+fn timeout_kills_a_silent_host() {
+    let start = Instant::now();
+    let out = nmframe(
+        &[
+            "run",
+            "--timeout",
+            "0.5",
+            "-m",
+            "[1]",
+            "--",
+            host("silent.py").to_str().unwrap(),
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("timed out after 500ms"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn manifest_install_check_list_uninstall() {
+    let home = scratch("manifest_home");
+    let exe = host("argv.py");
+    let exe = exe.to_str().unwrap();
+    let out = nmframe(
+        &[
+            "manifest",
+            "install",
+            "--name",
+            "com.example.echo",
+            "--path",
+            exe,
+            "--browser",
+            "chromium",
+            "--browser",
+            "firefox",
+            "--origin",
+            ORIGIN,
+            "--extension-id",
+            "echo@example.org",
+        ],
+        b"",
+        Some(&home),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let chromium = home.join(".config/chromium/NativeMessagingHosts/com.example.echo.json");
+    let firefox = home.join(".mozilla/native-messaging-hosts/com.example.echo.json");
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&chromium).unwrap()).unwrap();
+    assert_eq!(
+        m,
+        serde_json::json!({"name":"com.example.echo","description":"A native-messaging host","path":exe,"type":"stdio","allowed_origins":[ORIGIN]})
+    );
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&firefox).unwrap()).unwrap();
+    assert_eq!(
+        m["allowed_extensions"],
+        serde_json::json!(["echo@example.org"])
+    );
+    assert!(m.get("allowed_origins").is_none());
+
+    let out = nmframe(
+        &["manifest", "check", "--name", "com.example.echo"],
+        b"",
+        Some(&home),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("chromium: ") && text(&out.stdout).contains(": ok"));
+
+    let out = nmframe(&["manifest", "list"], b"", Some(&home));
+    let listing = text(&out.stdout);
+    assert!(
+        listing.contains("chromium") && listing.contains("firefox") && listing.contains(exe),
+        "{listing}"
+    );
+
+    // run --manifest resolves the host as the browser would.
+    let out = nmframe(
+        &["run", "--manifest", "com.example.echo", "-m", "1"],
+        b"",
+        Some(&home),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(lines(&out)[0].contains(ORIGIN));
+    let out = nmframe(
+        &[
+            "run",
+            "--manifest",
+            "com.example.echo",
+            "--origin",
+            "chrome-extension://aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/",
+            "-m",
+            "1",
+        ],
+        b"",
+        Some(&home),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("Access to the specified native messaging host is forbidden.")
+    );
+
+    let out = nmframe(
+        &[
+            "manifest",
+            "uninstall",
+            "--name",
+            "com.example.echo",
+            "--browser",
+            "chromium",
+        ],
+        b"",
+        Some(&home),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!chromium.exists() && firefox.exists());
+
+    // --user-data-dir: Chromium's folder inside it.
+    let udd = home.join("profile");
+    let out = nmframe(
+        &[
+            "manifest",
+            "install",
+            "--name",
+            "a.b",
+            "--path",
+            exe,
+            "--origin",
+            ORIGIN,
+            "--user-data-dir",
+            udd.to_str().unwrap(),
+        ],
+        b"",
+        Some(&home),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(udd.join("NativeMessagingHosts/a.b.json").exists());
+}
+
+#[test]
+fn manifest_install_refuses_what_the_browser_would_refuse() {
+    let home = scratch("manifest_refuse");
+    let exe = host("argv.py");
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &[
+                "--name",
+                "Bad-Name",
+                "--path",
+                exe.to_str().unwrap(),
+                "--origin",
+                ORIGIN,
+            ],
+            "\"name\" \"Bad-Name\" is not allowed",
+        ),
+        (
+            &["--name", "a", "--path", "relative/host", "--origin", ORIGIN],
+            "must be absolute",
+        ),
+        (
+            &[
+                "--name",
+                "a",
+                "--path",
+                exe.to_str().unwrap(),
+                "--origin",
+                "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik",
+            ],
+            "lacks the trailing \"/\"",
+        ),
+        (
+            &["--name", "a", "--path", exe.to_str().unwrap()],
+            "\"allowed_origins\" is empty",
+        ),
+    ];
+    for (args, expected) in cases {
+        let mut all = vec!["manifest", "install"];
+        all.extend(args);
+        let out = nmframe(&all, b"", Some(&home));
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert!(!home.join(".config").exists(), "nothing written");
+}
+
+#[test]
+fn manifest_check_explains_each_problem() {
+    let dir = scratch("manifest_check");
+    let not_exec = dir.join("host.sh");
+    std::fs::write(&not_exec, "#!/bin/sh\n").unwrap();
+    let file = dir.join("wrong.json");
+    std::fs::write(
+        &file,
+        format!(r#"{{"name":"com.x..y","description":"","path":"{}","type":"pipe","allowed_origins":["chrome-extension://abc"],"extra":1}}"#, not_exec.display()),
+    )
+    .unwrap();
+    let out = nmframe(&["manifest", "check", file.to_str().unwrap()], b"", None);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    for expected in [
+        "error: \"name\" \"com.x..y\" is not allowed",
+        "error: the file is named \"wrong.json\" but the browser looks for \"com.x..y.json\"",
+        "error: \"description\" is empty",
+        "error: \"type\" is \"pipe\"; it must be \"stdio\"",
+        "is not executable (chmod +x it)",
+        "lacks the trailing \"/\"",
+        "warning: unknown key \"extra\"",
+    ] {
+        assert!(
+            report.contains(expected),
+            "missing {expected:?} in:\n{report}"
+        );
+    }
+    std::fs::write(&file, "{not json").unwrap();
+    let out = nmframe(&["manifest", "check", file.to_str().unwrap()], b"", None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("is not valid JSON"));
+}
+
+#[test]
+fn manifest_on_windows_prints_the_registry_command() {
+    let dir = scratch("manifest_windows");
+    let out = nmframe(
+        &[
+            "manifest",
+            "install",
+            "--os",
+            "windows",
+            "--name",
+            "com.example.h",
+            "--path",
+            r"C:\h\host.exe",
+            "--browser",
+            "edge",
+            "--origin",
+            ORIGIN,
+            "--manifest-dir",
+            dir.to_str().unwrap(),
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(r#"REG ADD "HKCU\SOFTWARE\Microsoft\Edge\NativeMessagingHosts\com.example.h" /ve /t REG_SZ /d"#));
+    assert!(dir.join("com.example.h.json").exists());
+}
+
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_ne_bytes().to_vec();
+    out.extend_from_slice(payload);
+    out
+}
+
+#[test]
+fn dump_prints_every_good_frame_then_stops_at_the_bad_one() {
+    let mut capture = frame(br#"{"a":1}"#);
+    capture.extend(frame(b"{\n  \"pretty\": true\n}"));
+    capture.extend(frame(b"{\"broken\":"));
+    capture.extend(frame(b"[4]"));
+    let out = nmframe(&["dump"], &capture, None);
+    assert_eq!(out.status.code(), Some(1));
+    let got = lines(&out);
+    assert_eq!(got[0], r#"{"offset":0,"length":7,"json":{"a":1}}"#);
+    assert_eq!(
+        got[1],
+        r#"{"offset":11,"length":20,"json":{"pretty":true}}"#
+    );
+    let bad: serde_json::Value = serde_json::from_str(&got[2]).unwrap();
+    assert_eq!(bad["offset"], 35);
+    assert!(bad["error"].as_str().unwrap().contains("not valid JSON"));
+    assert_eq!(got.len(), 3, "stops at the bad frame");
+    assert!(text(&out.stderr).contains("frame 3 (offset 35, 10 bytes) is not a valid message"));
+
+    // A 2 MiB frame: too large for the browser, fine for a host.
+    let big = frame(&[b"\"".as_slice(), &vec![b'x'; 2 << 20], b"\""].concat());
+    let out = nmframe(&["dump", "--role", "browser"], &big, None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("over the host → browser limit of 1048576 bytes"));
+    let out = nmframe(&["dump", "--role", "host", "-"], &big, None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // A cut stream: every whole frame, then the truncation.
+    let mut cut = frame(b"[1]");
+    cut.extend_from_slice(&frame(b"[2,3]")[..6]);
+    let out = nmframe(&["dump"], &cut, None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(lines(&out)[0], r#"{"offset":0,"length":3,"json":[1]}"#);
+    assert!(lines(&out)[1].contains("the header announced 5 bytes, 2 arrived"));
+}
+
+#[test]
+fn bridge_turns_any_line_based_program_into_a_host() {
+    let handler = host("line_handler.py");
+    let out = nmframe(
+        &[
+            "run",
+            "-m",
+            r#"{"cmd":"hi"}"#,
+            "-m",
+            r#"{"cmd":"junk"}"#,
+            "-m",
+            r#"{"cmd":"bye","n":[1,2]}"#,
+            "--",
+            NMFRAME,
+            "bridge",
+            "--",
+            "python3",
+            handler.to_str().unwrap(),
+        ],
+        b"",
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        lines(&out),
+        [
+            r#"{"got": {"cmd": "hi"}}"#,
+            r#"{"got": {"cmd": "junk"}}"#,
+            r#"{"got": {"cmd": "bye", "n": [1, 2]}}"#
+        ]
+    );
+    assert!(stderr.contains("line 2 is not JSON, not sent"), "{stderr}");
+    assert!(
+        stderr.contains("line 3 not sent: message of 1048588 bytes exceeds the host → browser limit of 1048576 bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    for sub in ["run", "manifest", "dump", "bridge", "echo", "demo"] {
+        let out = nmframe(&[sub, "--help"], b"", None);
+        assert_eq!(out.status.code(), Some(0), "{sub}");
+        assert!(
+            text(&out.stdout).contains("Example: nmframe"),
+            "{sub} --help has no example"
+        );
+    }
+    for sub in ["install", "uninstall", "check", "list"] {
+        let out = nmframe(&["manifest", sub, "--help"], b"", None);
+        assert!(
+            text(&out.stdout).contains("Example: nmframe manifest"),
+            "manifest {sub}"
+        );
+    }
+    let out = nmframe(&["frobnicate"], b"", None);
+    assert_eq!(out.status.code(), Some(2));
+}
