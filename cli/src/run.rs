@@ -25,10 +25,10 @@ pub const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// host's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Flavor {
-    /// Chromium, Chrome, Edge, Brave: argv[1] is the origin; bad frames are dropped
+    /// Chromium, Chrome, Edge, Brave: `argv[1]` is the origin; bad frames are dropped
     /// silently, over-size replies close the port.
     Chromium,
-    /// Firefox: argv[1] is the manifest path, argv[2] the add-on id; any bad frame
+    /// Firefox: `argv[1]` is the manifest path, `argv[2]` the add-on id; any bad frame
     /// closes the port.
     Firefox,
 }
@@ -61,7 +61,7 @@ pub struct Launch {
     pub origin: String,
     /// Firefox: the add-on id.
     pub extension_id: String,
-    /// Firefox: the manifest path passed as argv[1].
+    /// Firefox: the manifest path passed as `argv[1]`.
     pub manifest_path: PathBuf,
 }
 
