@@ -43,3 +43,13 @@ if [ "$(cbindgen --version 2>/dev/null | awk '{print $2}')" != "$cbindgen_versio
   echo "setup: installing cbindgen $cbindgen_version"
   cargo install --quiet --locked cbindgen --version "$cbindgen_version"
 fi
+
+# Fuzzing: a nightly toolchain (this machine kind ships one) and a pinned cargo-fuzz.
+if have rustup && ! rustup toolchain list | grep -q '^nightly'; then
+  rustup toolchain install nightly --profile minimal
+fi
+cargo_fuzz_version=0.13.2
+if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$cargo_fuzz_version" ]; then
+  echo "setup: installing cargo-fuzz $cargo_fuzz_version"
+  cargo install --quiet --locked cargo-fuzz --version "$cargo_fuzz_version"
+fi

@@ -30,3 +30,6 @@ cargo test --workspace --locked
 
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked
+
+step "fuzz smoke: every target for ${NMFRAME_FUZZ_SECONDS:-20} s from the committed seeds (nightly)"
+bash fuzz/run-all.sh "${NMFRAME_FUZZ_SECONDS:-20}"

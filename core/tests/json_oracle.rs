@@ -264,3 +264,18 @@ fn depth_limit_is_a_deliberate_difference_from_serde_json() {
     );
     assert!(json.validate(&nested(10_000)).is_err());
 }
+
+#[test]
+fn negative_zero_is_a_known_difference() {
+    // simd-json 0.19 reads `-0` as the integer 0; serde_json and JSON.parse give -0.0.
+    // Browsers never send `-0` (JSON.stringify(-0) is "0"). Floats are correctly
+    // rounded on both sides (serde_json needs its float_roundtrip feature for that).
+    // If this starts failing, simd-json changed: update README's "Differences".
+    let mut json = JsonDecoder::new();
+    let ours: Value = json.deserialize(&mut b"[-0,-1.5e-300]".to_vec()).unwrap();
+    let oracle: Value = serde_json::from_slice(b"[-0,-1.5e-300]").unwrap();
+    assert_eq!(ours[0], Value::from(0));
+    assert_eq!(oracle[0].as_f64().map(f64::is_sign_negative), Some(true));
+    assert_eq!(ours[1], oracle[1]);
+    assert_eq!(ours[1].as_f64(), Some(-1.5e-300));
+}

@@ -12,6 +12,9 @@ use nmframe::{Cap, Decoded, Direction, Error};
 
 mod decoder;
 mod doc;
+#[cfg(any(test, fuzzing))]
+#[doc(hidden)]
+pub mod fuzz_checks;
 mod host;
 #[cfg(test)]
 mod tests;

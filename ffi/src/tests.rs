@@ -544,3 +544,21 @@ fn a_panic_becomes_nmf_panic_and_is_recorded_on_the_handle() {
     assert_eq!(doc.parse(b"1"), NMF_OK);
     assert_eq!(doc.error(), "");
 }
+
+#[test]
+fn ffi_calls_fuzz_seeds_replay() {
+    // The ffi_calls fuzz target's seeds and regressions, through its own check.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut count = 0;
+    for dir in ["seeds", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join("ffi_calls")) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            crate::fuzz_checks::api_calls(&std::fs::read(&path).unwrap());
+            count += 1;
+        }
+    }
+    assert!(count > 0, "no seeds: run fuzz/gen-seeds.py");
+}

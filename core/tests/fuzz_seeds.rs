@@ -1,0 +1,71 @@
+//! Replays the committed fuzz seeds (fuzz/seeds/, written by fuzz/gen-seeds.py) and
+//! every regression input (fuzz/regressions/) through the fuzz targets' own checks, on
+//! stable, in every `cargo test`.
+
+#[path = "../../fuzz/checks/core.rs"]
+mod checks;
+
+use std::path::Path;
+
+fn replay(target: &str, check: fn(&[u8])) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+    let mut count = 0;
+    for dir in ["seeds", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            let data = std::fs::read(&path).unwrap();
+            let outcome = std::panic::catch_unwind(|| check(&data));
+            assert!(outcome.is_ok(), "{} fails its check", path.display());
+            count += 1;
+        }
+    }
+    assert!(count > 0, "no seeds for {target}: run fuzz/gen-seeds.py");
+}
+
+#[test]
+fn stream_decode_seeds() {
+    replay("stream_decode", checks::stream_decode);
+}
+
+#[test]
+fn slice_vs_stream_seeds() {
+    replay("slice_vs_stream", checks::slice_vs_stream);
+}
+
+#[test]
+fn json_seeds() {
+    replay("json", checks::json);
+}
+
+#[test]
+fn roundtrip_seeds() {
+    replay("roundtrip", checks::roundtrip);
+}
+
+#[test]
+fn the_reference_deframer_models_chromium() {
+    // The oracle itself, on the cases PROTOCOL.md describes.
+    let mut wire = 3u32.to_ne_bytes().to_vec();
+    wire.extend_from_slice(b"[1]");
+    wire.extend_from_slice(&((1u32 << 20) + 1).to_ne_bytes());
+    let outcome = checks::reference(&wire, 1 << 20);
+    assert_eq!(outcome.frames, [b"[1]".to_vec()]);
+    assert_eq!(
+        outcome.end,
+        checks::End::TooLarge {
+            offset: 7,
+            len: (1 << 20) + 1,
+            limit: 1 << 20
+        }
+    );
+    assert_eq!(
+        checks::reference(&wire[..9], 1 << 20).end,
+        checks::End::TruncatedHeader {
+            offset: 7,
+            received: 2
+        }
+    );
+}

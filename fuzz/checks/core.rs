@@ -1,0 +1,320 @@
+//! Fuzz checks of the core crate, each with an oracle. Shared by the cargo-fuzz targets
+//! (fuzz/fuzz_targets/) and by core/tests/fuzz_seeds.rs, which replays the committed
+//! seeds on stable in every `cargo test`.
+
+use nmframe::{
+    Cap, Direction, Error, FrameDecoder, FrameWriter, JsonDecoder, Limits, OwnedDocument, Role,
+    SliceFrames,
+};
+
+/// What a deframer makes of a whole stream: the frames, then how it ended.
+#[derive(Debug, PartialEq)]
+pub struct Outcome {
+    pub frames: Vec<Vec<u8>>,
+    pub end: End,
+}
+
+/// How a stream ended, with the numbers.
+#[derive(Debug, PartialEq)]
+pub enum End {
+    Clean,
+    TruncatedHeader {
+        offset: u64,
+        received: usize,
+    },
+    TruncatedPayload {
+        offset: u64,
+        expected: usize,
+        received: usize,
+    },
+    TooLarge {
+        offset: u64,
+        len: u64,
+        limit: u32,
+    },
+}
+
+fn end_of(err: Error) -> End {
+    match err {
+        Error::TruncatedHeader { offset, received } => End::TruncatedHeader { offset, received },
+        Error::TruncatedPayload {
+            offset,
+            expected,
+            received,
+            ..
+        } => End::TruncatedPayload {
+            offset,
+            expected,
+            received,
+        },
+        Error::FrameTooLarge {
+            offset, len, limit, ..
+        } => End::TooLarge { offset, len, limit },
+        other => panic!("a deframer cannot fail with {other:?}"),
+    }
+}
+
+/// The obviously-correct deframer: read 4 bytes, check the cap, take `len` bytes.
+/// With a cap of 1 MiB it is also a model of Chromium reading a host (PROTOCOL.md:
+/// reject a header over 1 MiB as soon as it arrives, read exactly `len` bytes,
+/// deliver in order).
+pub fn reference(stream: &[u8], cap: u32) -> Outcome {
+    let mut frames = Vec::new();
+    let mut at = 0usize;
+    loop {
+        let rest = &stream[at..];
+        if rest.is_empty() {
+            return Outcome {
+                frames,
+                end: End::Clean,
+            };
+        }
+        if rest.len() < 4 {
+            return Outcome {
+                frames,
+                end: End::TruncatedHeader {
+                    offset: at as u64,
+                    received: rest.len(),
+                },
+            };
+        }
+        let len = u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]);
+        if len > cap {
+            return Outcome {
+                frames,
+                end: End::TooLarge {
+                    offset: at as u64,
+                    len: u64::from(len),
+                    limit: cap,
+                },
+            };
+        }
+        let len = len as usize;
+        if rest.len() - 4 < len {
+            return Outcome {
+                frames,
+                end: End::TruncatedPayload {
+                    offset: at as u64,
+                    expected: len,
+                    received: rest.len() - 4,
+                },
+            };
+        }
+        frames.push(rest[4..4 + len].to_vec());
+        at += 4 + len;
+    }
+}
+
+/// The streaming decoder fed `stream` in the given chunk sizes (cycled).
+pub fn streamed(stream: &[u8], chunks: &[usize], cap: Cap) -> Outcome {
+    let mut decoder = FrameDecoder::with_cap(cap);
+    let mut frames = Vec::new();
+    let mut rest = stream;
+    let mut sizes = chunks.iter().copied().cycle();
+    loop {
+        loop {
+            match decoder.decode() {
+                Ok(Some(frame)) => frames.push(frame.to_vec()),
+                Ok(None) => break,
+                Err(err) => {
+                    return Outcome {
+                        frames,
+                        end: end_of(err),
+                    };
+                }
+            }
+        }
+        if rest.is_empty() {
+            let end = decoder.finish().map_or_else(end_of, |()| End::Clean);
+            return Outcome { frames, end };
+        }
+        let n = sizes.next().unwrap_or(1).clamp(1, rest.len());
+        if n % 2 == 0 {
+            decoder.push(&rest[..n]);
+        } else {
+            // The zero-copy way in: write into the decoder's own space.
+            let space = decoder.read_buf(n);
+            space[..n].copy_from_slice(&rest[..n]);
+            decoder.commit(n);
+        }
+        rest = &rest[n..];
+    }
+}
+
+/// The borrowed-slice decoder over the whole stream.
+pub fn sliced(stream: &[u8], cap: Cap) -> Outcome {
+    let mut it = SliceFrames::new(stream, cap);
+    let mut frames = Vec::new();
+    for frame in it.by_ref() {
+        match frame {
+            Ok(f) => frames.push(f.to_vec()),
+            Err(err) => {
+                return Outcome {
+                    frames,
+                    end: end_of(err),
+                };
+            }
+        }
+    }
+    Outcome {
+        frames,
+        end: it.finish().map_or_else(end_of, |()| End::Clean),
+    }
+}
+
+/// Input: a role byte, a chunking byte count and chunk sizes, then the stream.
+fn split(data: &[u8]) -> Option<(Role, Vec<usize>, &[u8])> {
+    let (&role, rest) = data.split_first()?;
+    let (&n, rest) = rest.split_first()?;
+    let n = (n % 8) as usize + 1;
+    let (sizes, stream) = rest.split_at(n.min(rest.len()));
+    let chunks = sizes.iter().map(|&s| s as usize * 7 + 1).collect();
+    let role = if role % 2 == 0 {
+        Role::Host
+    } else {
+        Role::Browser
+    };
+    Some((role, chunks, stream))
+}
+
+/// Arbitrary bytes in arbitrary chunks: the streaming decoder, the reference deframer
+/// and (for the browser role) the Chromium model agree on frames and on the end.
+pub fn stream_decode(data: &[u8]) {
+    let Some((role, chunks, stream)) = split(data) else {
+        return;
+    };
+    let cap = Limits::for_role(role).inbound();
+    let expected = reference(stream, cap.max);
+    assert_eq!(
+        streamed(stream, &chunks, cap),
+        expected,
+        "streaming decoder vs reference"
+    );
+    if role == Role::Browser {
+        assert_eq!(
+            cap.max,
+            1 << 20,
+            "the browser reads with Chromium's 1 MiB cap"
+        );
+    }
+}
+
+/// The borrowed-slice decoder and the streaming decoder: same frames, same errors.
+pub fn slice_vs_stream(data: &[u8]) {
+    let Some((role, chunks, stream)) = split(data) else {
+        return;
+    };
+    let cap = Cap {
+        // Small caps too, so that the cap is hit by frames that fit in a fuzz input.
+        max: match role {
+            Role::Host => u32::MAX,
+            Role::Browser => u32::from(data[0] >> 1),
+        },
+        direction: Direction::BrowserToHost,
+    };
+    assert_eq!(
+        sliced(stream, cap),
+        streamed(stream, &chunks, cap),
+        "slice vs stream"
+    );
+}
+
+/// The simd-json path against serde_json: same verdict; equal values when both accept.
+/// Deliberate differences (tested in core/tests/json_oracle.rs): serde_json stops at
+/// 128 levels of nesting, simd-json at 1024.
+pub fn json(data: &[u8]) {
+    let mut json = JsonDecoder::new();
+    let ours = json.validate(data);
+    let oracle = serde_json::from_slice::<serde_json::Value>(data);
+    if let Err(e) = &oracle
+        && e.to_string().starts_with("recursion limit exceeded")
+    {
+        return;
+    }
+    assert_eq!(
+        ours.is_ok(),
+        oracle.is_ok(),
+        "simd-json: {ours:?}, serde_json: {oracle:?}"
+    );
+    let mut doc = OwnedDocument::new();
+    assert_eq!(
+        doc.parse(data).is_ok(),
+        ours.is_ok(),
+        "OwnedDocument vs validate"
+    );
+    if let Ok(expected) = oracle {
+        let mut copy = data.to_vec();
+        let value: serde_json::Value = json
+            .deserialize(&mut copy)
+            .expect("valid JSON deserializes");
+        assert!(
+            same_json(&value, &expected),
+            "simd-json: {value:?}\nserde_json: {expected:?}"
+        );
+    }
+}
+
+/// Equal JSON values, up to the one known difference of simd-json's number parsing
+/// (tested in core/tests/json_oracle.rs): `-0` is the integer 0 rather than -0.0.
+pub fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            x == y || (x.as_f64() == Some(0.0) && y.as_f64() == Some(0.0))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Encode then decode arbitrary payloads under an arbitrary cap: limits honoured
+/// exactly, nothing written on refusal, the payload back intact.
+pub fn roundtrip(data: &[u8]) {
+    let Some((&c, payload)) = data.split_first() else {
+        return;
+    };
+    let cap = Cap {
+        max: u32::from(c) * 3,
+        direction: Direction::HostToBrowser,
+    };
+    let mut out = b"prefix".to_vec();
+    let result = nmframe::encode_frame(&mut out, payload, cap);
+    match result {
+        Ok(()) => {
+            assert!(!payload.is_empty() && payload.len() <= cap.max as usize);
+            let frames: Vec<&[u8]> = SliceFrames::new(
+                &out[6..],
+                Cap {
+                    max: cap.max,
+                    direction: Direction::BrowserToHost,
+                },
+            )
+            .collect::<Result<_, _>>()
+            .expect("an encoded frame decodes");
+            assert_eq!(frames, [payload]);
+        }
+        Err(Error::EmptyFrame { .. }) => assert!(payload.is_empty()),
+        Err(Error::FrameTooLarge { len, limit, .. }) => {
+            assert_eq!((len, limit), (payload.len() as u64, cap.max));
+        }
+        Err(other) => panic!("unexpected {other:?}"),
+    }
+    if result.is_err() {
+        assert_eq!(out, b"prefix", "nothing appended on refusal");
+    }
+    let mut writer = FrameWriter::with_cap(Vec::new(), cap);
+    let sent = writer.send(payload);
+    assert_eq!(sent.is_ok(), result.is_ok());
+    if sent.is_err() {
+        assert!(writer.get_ref().is_empty(), "nothing written on refusal");
+    } else {
+        assert_eq!(writer.get_ref()[..], out[6..]);
+    }
+}
