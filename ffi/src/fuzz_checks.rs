@@ -103,7 +103,7 @@ pub fn api_calls(data: &[u8]) {
     // SAFETY: a live out-pointer.
     assert_eq!(unsafe { nmf_doc_new(&mut doc) }, NMF_OK);
     while let Some(op) = p.byte() {
-        // SAFETY (in every arm): pointers are live locals or handles made above, of the
+        // SAFETY: in every arm, pointers are live locals or handles made above, of the
         // lengths passed; NULLs are passed on purpose, with lengths that allow them.
         unsafe {
             match op % 12 {
