@@ -159,7 +159,7 @@ pub fn api_calls(data: &[u8]) {
                         }
                         other => panic!("nmf_decoder_next: {other:?}"),
                     }
-                    assert_eq!(nmf_decoder_buffered(d.handle) <= d.stream.len(), true);
+                    assert!(nmf_decoder_buffered(d.handle) <= d.stream.len());
                 }
                 4 => {
                     let Some(d) = decoder.as_mut() else { continue };
