@@ -241,21 +241,21 @@ const DIRECT_WRITE: usize = 16 * 1024;
 
 pub fn serve_echo<R: Read, W: Write>(
     mut reader: FrameReader<R>,
-    mut writer: FrameWriter<W>,
+    writer: FrameWriter<W>,
 ) -> Result<(), Error> {
-    let mut json = JsonDecoder::new();
+    // The writer checks the size first and the JSON second: a message too large to
+    // echo costs no validation (and no copy of it).
+    let mut writer = writer.validate_json();
     loop {
         let frame = match reader.read_frame()? {
             Some(frame) => frame,
             None => return Ok(()),
         };
-        let checked = json.validate(&frame).and_then(|()| {
-            if frame.len() >= DIRECT_WRITE {
-                writer.send(&frame) // with anything queued, in one vectored write
-            } else {
-                writer.queue(&frame)
-            }
-        });
+        let checked = if frame.len() >= DIRECT_WRITE {
+            writer.send(&frame) // with anything queued, in one vectored write
+        } else {
+            writer.queue(&frame)
+        };
         match checked {
             Ok(()) => {}
             Err(err) if err.is_disconnect() => return Ok(()),

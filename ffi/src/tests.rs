@@ -562,3 +562,94 @@ fn ffi_calls_fuzz_seeds_replay() {
     }
     assert!(count > 0, "no seeds: run fuzz/gen-seeds.py");
 }
+
+#[path = "../../core/tests/common/hostile_cases.rs"]
+mod hostile_cases;
+
+#[test]
+fn hostile_inputs_against_the_c_abi() {
+    use hostile_cases::{End, Json, Reads};
+    for case in hostile_cases::cases() {
+        let role = if case.browser {
+            nmf_role::NMF_ROLE_BROWSER
+        } else {
+            nmf_role::NMF_ROLE_HOST
+        };
+        let d = Decoder::new(role as u32, 0);
+        let step = match case.reads {
+            Reads::Whole => case.stream.len().max(1),
+            Reads::Bytewise => 1,
+        };
+        let mut frames = 0;
+        let mut last = Vec::new();
+        let mut end = None;
+        let mut chunks = case.stream.chunks(step);
+        while end.is_none() {
+            let (status, frame) = d.next();
+            match status {
+                NMF_OK => {
+                    frames += 1;
+                    last = frame;
+                    continue;
+                }
+                NMF_FRAME_TOO_LARGE => {
+                    end = Some(End::TooLarge { len: 0 });
+                    break;
+                }
+                NMF_NEED_MORE => {}
+                other => panic!("{}: {other:?}", case.name),
+            }
+            match chunks.next() {
+                Some(chunk) => {
+                    let (mut p, mut n) = (null_mut(), 0);
+                    // SAFETY: live decoder; the space is valid for `n` >= chunk.len() bytes.
+                    unsafe {
+                        assert_eq!(nmf_decoder_buffer(d.0, chunk.len(), &mut p, &mut n), NMF_OK);
+                        std::ptr::copy_nonoverlapping(chunk.as_ptr(), p, chunk.len());
+                        assert_eq!(nmf_decoder_commit(d.0, chunk.len()), NMF_OK);
+                    }
+                }
+                None => {
+                    // SAFETY: live decoder.
+                    let status = unsafe { nmf_decoder_finish(d.0) };
+                    end = Some(match status {
+                        NMF_EOF => End::Clean,
+                        NMF_TRUNCATED_HEADER => End::TruncatedHeader { received: 0 },
+                        NMF_TRUNCATED_PAYLOAD => End::TruncatedPayload {
+                            expected: 0,
+                            received: 0,
+                        },
+                        other => panic!("{}: {other:?}", case.name),
+                    })
+                }
+            }
+        }
+        let end = end.unwrap();
+        assert_eq!(frames, case.frames, "{}", case.name);
+        // The status names the end; the last error carries its numbers.
+        let same_kind = std::mem::discriminant(&end) == std::mem::discriminant(&case.end);
+        assert!(same_kind, "{}: {end:?} vs {:?}", case.name, case.end);
+        let numbers = match case.end {
+            End::Clean => String::new(),
+            End::TruncatedHeader { received } => format!("{received} of 4 header bytes arrived"),
+            End::TruncatedPayload { expected, received } => {
+                format!("the header announced {expected} bytes, {received} arrived")
+            }
+            End::TooLarge { len } => format!("announces {len} bytes"),
+        };
+        assert!(
+            d.error().contains(&numbers),
+            "{}: {:?} lacks {numbers:?}",
+            case.name,
+            d.error()
+        );
+        // SAFETY: a live slice.
+        let verdict = unsafe { nmf_json_validate(last.as_ptr(), last.len()) };
+        let expected = match case.last_json {
+            Json::Valid => NMF_OK,
+            Json::InvalidUtf8 { .. } => NMF_INVALID_UTF8,
+            Json::Invalid => NMF_INVALID_JSON,
+        };
+        assert_eq!(verdict, expected, "{}", case.name);
+    }
+}

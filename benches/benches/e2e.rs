@@ -1,0 +1,458 @@
+//! The end-to-end benchmark: every host behind real pipes, fed and drained as a
+//! browser would, every reply verified. Prints markdown tables with ratios.
+//!
+//!     cargo bench -p nmframe-benches --bench e2e            # the full run (a few minutes)
+//!     cargo bench -p nmframe-benches --bench e2e -- --tiny  # a smoke run (CI)
+//!
+//! All hosts get the same pipes (the default 64 KiB), the same payloads, the same
+//! writer (bursts of up to 1 MiB of frames) and the same reader (nmframe's decoder,
+//! each reply compared with what was sent).
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nmframe::{FrameReader, Limits};
+use nmframe_benches::{Shape, payload};
+
+const SIZES: [(&str, usize); 4] = [
+    ("64 B", 64),
+    ("1 KiB", 1 << 10),
+    ("64 KiB", 64 << 10),
+    ("1 MiB", 1 << 20),
+];
+
+struct Host {
+    name: &'static str,
+    argv: Vec<OsString>,
+}
+
+impl Host {
+    /// `cat` would read the browser's argument as a file: it gets none.
+    fn is_cat(&self) -> bool {
+        self.argv[0] == "cat"
+    }
+}
+
+struct Config {
+    bytes_per_run: usize,
+    runs: usize,
+    pings: usize,
+}
+
+fn main() {
+    // cargo bench passes --bench; the harness takes --tiny.
+    let tiny = std::env::args().any(|a| a == "--tiny");
+    let config = if tiny {
+        Config {
+            bytes_per_run: 256 << 10,
+            runs: 1,
+            pings: 50,
+        }
+    } else {
+        Config {
+            bytes_per_run: 32 << 20,
+            runs: 3,
+            pings: 5000,
+        }
+    };
+    let (echo_hosts, value_hosts) = build_hosts();
+    println!(
+        "# nmframe end-to-end benchmark{}\n",
+        if tiny {
+            " (tiny: numbers mean nothing)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "{} MiB of JSON each way per run, median of {} run(s); MB/s = 10^6 bytes of JSON per second each way.\n",
+        config.bytes_per_run >> 20,
+        config.runs
+    );
+    for shape in [Shape::Strings, Shape::Nested] {
+        throughput_table(
+            &format!("Echo hosts, {shape:?} payloads"),
+            &echo_hosts,
+            shape,
+            &config,
+            "cat",
+        );
+        throughput_table(
+            &format!("Value hosts (decode + re-serialize), {shape:?} payloads"),
+            &value_hosts,
+            shape,
+            &config,
+            "",
+        );
+    }
+    latency_table(&echo_hosts, &config);
+    memory_table(&echo_hosts[..3]);
+}
+
+/// Builds every host and returns (echo hosts, value hosts); `cat` first.
+fn build_hosts() -> (Vec<Host>, Vec<Host>) {
+    let target = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    run(Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "nmframe-cli",
+            "-p",
+            "nmframe-ffi",
+            "-p",
+            "nmframe-benches",
+            "--bins",
+        ])
+        .current_dir(&root));
+    let out = target.join("bench-hosts");
+    std::fs::create_dir_all(&out).unwrap();
+    let lib = target.join("libnmframe.a");
+    let include = root.join("ffi/include");
+    let cc = |compiler: &str, std: &str, source: &str, name: &str, link_lib: bool| -> PathBuf {
+        let exe = out.join(name);
+        let mut cmd = Command::new(compiler);
+        cmd.args([std, "-O2", "-I"])
+            .arg(&include)
+            .arg(root.join(source));
+        if link_lib {
+            cmd.arg(&lib).args(["-lpthread", "-ldl", "-lm"]);
+        }
+        run(cmd.arg("-o").arg(&exe));
+        exe
+    };
+    let plain = cc(
+        "gcc",
+        "-std=c11",
+        "benches/hosts/plain_echo.c",
+        "plain_echo",
+        false,
+    );
+    let c_echo = cc(
+        "gcc",
+        "-std=c11",
+        "ffi/examples/c/echo_host.c",
+        "echo_host_c",
+        true,
+    );
+    let cpp_echo = cc(
+        "g++",
+        "-std=c++17",
+        "ffi/examples/cpp/echo_host.cpp",
+        "echo_host_cpp",
+        true,
+    );
+    let go_echo = out.join("echo_host_go");
+    run(Command::new("go")
+        .args(["build", "-o"])
+        .arg(&go_echo)
+        .arg("./cmd/echo_host")
+        .current_dir(root.join("go"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("CGO_CFLAGS", format!("-O2 -I{}", include.display()))
+        .env(
+            "CGO_LDFLAGS",
+            format!("{} -lpthread -ldl -lm", lib.display()),
+        ));
+    let exe = |p: PathBuf| vec![p.into_os_string()];
+    let echo = vec![
+        Host {
+            name: "cat (no framing: the limit)",
+            argv: vec!["cat".into()],
+        },
+        Host {
+            name: "nmframe echo (Rust)",
+            argv: vec![target.join("nmframe").into(), "echo".into()],
+        },
+        Host {
+            name: "C echo on libnmframe",
+            argv: exe(c_echo),
+        },
+        Host {
+            name: "C++ echo on nmframe.hpp",
+            argv: exe(cpp_echo),
+        },
+        Host {
+            name: "Go echo on libnmframe",
+            argv: exe(go_echo),
+        },
+        Host {
+            name: "plain C, read/writev per frame",
+            argv: exe(plain),
+        },
+    ];
+    let value = vec![
+        Host {
+            name: "nmframe (simd-json value)",
+            argv: exe(target.join("value_nmframe")),
+        },
+        Host {
+            name: "std + serde_json (Value)",
+            argv: exe(target.join("value_serde_json")),
+        },
+        Host {
+            name: "native_messaging 0.3",
+            argv: exe(target.join("value_native_messaging")),
+        },
+        Host {
+            name: "chrome_native_messaging 0.3",
+            argv: exe(target.join("value_chrome_native_messaging")),
+        },
+    ];
+    (echo, value)
+}
+
+fn run(cmd: &mut Command) {
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed");
+}
+
+fn spawn(host: &Host) -> Child {
+    let mut cmd = Command::new(&host.argv[0]);
+    cmd.args(&host.argv[1..]);
+    if !host.is_cat() {
+        cmd.arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/");
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", host.name))
+}
+
+/// A started host: the process, its stdin, and a reader of its replies.
+fn connect(host: &Host) -> (Child, ChildStdin, FrameReader<ChildStdout>) {
+    let mut child = spawn(host);
+    let stdin = child.stdin.take().unwrap();
+    let reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
+    (child, stdin, reader)
+}
+
+/// Peak resident memory of a live process, in KiB.
+fn peak_rss_kib(child: &Child) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+struct Sample {
+    mbps: f64,
+    msgs_per_s: f64,
+    rss_kib: u64,
+}
+
+/// Streams `count` copies of `msg` through the host; verifies every reply.
+fn stream(host: &Host, msg: &[u8], count: usize) -> Sample {
+    let (mut child, mut stdin, mut reader) = connect(host);
+    let per_burst = count.min(((1 << 20) / (msg.len() + 4)).max(1));
+    let mut burst = Vec::with_capacity(per_burst * (msg.len() + 4));
+    for _ in 0..per_burst {
+        burst.extend_from_slice(&(msg.len() as u32).to_ne_bytes());
+        burst.extend_from_slice(msg);
+    }
+    let frame_len = msg.len() + 4;
+    let start = Instant::now();
+    let writer = std::thread::spawn(move || {
+        let mut left = count;
+        while left > 0 {
+            let n = left.min(per_burst);
+            stdin.write_all(&burst[..n * frame_len]).unwrap();
+            left -= n;
+        }
+        stdin // kept open until every reply is in, so that the host is alive to measure
+    });
+    for i in 0..count {
+        let reply = reader
+            .read_frame()
+            .unwrap()
+            .unwrap_or_else(|| panic!("{}: no reply {i}", host.name));
+        assert!(
+            reply[..] == *msg,
+            "{}: reply {i} differs from what was sent",
+            host.name
+        );
+    }
+    let took = start.elapsed();
+    let rss_kib = peak_rss_kib(&child);
+    drop(writer.join().unwrap());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{}: {status}", host.name);
+    Sample {
+        mbps: (count * msg.len()) as f64 / took.as_secs_f64() / 1e6,
+        msgs_per_s: count as f64 / took.as_secs_f64(),
+        rss_kib,
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// One table: MB/s for every host and size, with the ratio to `baseline` (a host name
+/// prefix; empty: the best host other than the first).
+fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, baseline: &str) {
+    println!("## {title}\n");
+    print!("| host |");
+    for (name, _) in SIZES {
+        print!(" {name} |");
+    }
+    println!(" peak RSS at 1 MiB |");
+    println!("|---|{}---|", "---|".repeat(SIZES.len()));
+    let mut table: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut rss = Vec::new();
+    for host in hosts {
+        let mut row = Vec::new();
+        let mut last_rss = 0;
+        for (_, size) in SIZES {
+            let msg = payload(shape, size);
+            let count = (config.bytes_per_run / size).max(4);
+            let samples: Vec<Sample> = (0..config.runs)
+                .map(|_| stream(host, &msg, count))
+                .collect();
+            last_rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+            row.push((
+                median(samples.iter().map(|s| s.mbps).collect()),
+                median(samples.iter().map(|s| s.msgs_per_s).collect()),
+            ));
+        }
+        table.push(row);
+        rss.push(last_rss);
+    }
+    for (i, host) in hosts.iter().enumerate() {
+        print!("| {} |", host.name);
+        for (col, (mbps, msgs)) in table[i].iter().enumerate() {
+            let base = if baseline.is_empty() {
+                // The best of the other hosts: the peers' best, for the first row.
+                (1..hosts.len())
+                    .map(|j| table[j][col].0)
+                    .fold(0.0, f64::max)
+            } else {
+                table[0][col].0
+            };
+            let ratio = if i == 0 && !baseline.is_empty() {
+                String::new()
+            } else {
+                format!(" ({:.2}×)", mbps / base)
+            };
+            print!(" {mbps:.0}{ratio}, {:.0}k msg/s |", msgs / 1e3);
+        }
+        println!(" {:.1} MiB |", rss[i] as f64 / 1024.0);
+    }
+    let against = if baseline.is_empty() {
+        "the best peer in each column"
+    } else {
+        "cat"
+    };
+    println!("\nRatios are to {against}, measured in the same run.\n");
+}
+
+/// Ping-pong of one 64-byte message: the latency a lone message sees.
+fn latency_table(hosts: &[Host], config: &Config) {
+    println!("## Round trip of one 64 B message (ping-pong)\n");
+    println!("| host | p50 | p99 | p50 / cat |");
+    println!("|---|---|---|---|");
+    let msg = payload(Shape::Strings, 64);
+    let mut cat_p50 = 0.0;
+    for (i, host) in hosts.iter().enumerate() {
+        let (mut child, mut stdin, mut reader) = connect(host);
+        let mut frame = (msg.len() as u32).to_ne_bytes().to_vec();
+        frame.extend_from_slice(&msg);
+        let mut times = Vec::with_capacity(config.pings);
+        for _ in 0..config.pings + 10 {
+            let start = Instant::now();
+            stdin.write_all(&frame).unwrap();
+            let reply = reader.read_frame().unwrap().unwrap();
+            times.push(start.elapsed());
+            assert_eq!(reply[..], msg[..]);
+        }
+        drop(stdin);
+        child.wait().unwrap();
+        times.drain(..10); // warm-up
+        times.sort();
+        let p50 = times[times.len() / 2].as_secs_f64() * 1e6;
+        let p99 = times[times.len() * 99 / 100].as_secs_f64() * 1e6;
+        if i == 0 {
+            cat_p50 = p50;
+        }
+        println!(
+            "| {} | {p50:.1} µs | {p99:.1} µs | {:.2}× |",
+            host.name,
+            p50 / cat_p50
+        );
+    }
+    println!();
+}
+
+/// Memory under the cases the issue names, for the nmframe hosts.
+fn memory_table(hosts: &[Host]) {
+    println!("## Memory (peak RSS of the host, VmHWM)\n");
+    println!(
+        "| host | idle (after one small message) | after one 64 MiB message | 4 GiB header + 10 bytes |"
+    );
+    println!("|---|---|---|---|");
+    for host in hosts.iter().skip(1) {
+        let small = payload(Shape::Strings, 64);
+        let frame = |msg: &[u8]| [&(msg.len() as u32).to_ne_bytes()[..], msg].concat();
+        let idle_and_lie = {
+            let (mut child, mut stdin, mut reader) = connect(host);
+            stdin.write_all(&frame(&small)).unwrap();
+            reader.read_frame().unwrap().unwrap();
+            let idle = peak_rss_kib(&child);
+            stdin.write_all(&u32::MAX.to_ne_bytes()).unwrap();
+            stdin.write_all(&[b'{'; 10]).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            let lied = peak_rss_kib(&child);
+            drop(stdin);
+            let _ = child.wait();
+            (idle, lied)
+        };
+        let big = {
+            let (mut child, mut stdin, mut reader) = connect(host);
+            let msg = payload(Shape::Strings, 64 << 20);
+            let writer = std::thread::spawn(move || {
+                stdin.write_all(&frame(&msg)).unwrap();
+                stdin
+            });
+            // The echo is refused (over 1 MiB): the host answers with an error object.
+            reader.read_frame().unwrap().unwrap();
+            let rss = peak_rss_kib(&child);
+            drop(writer.join().unwrap());
+            let _ = child.wait();
+            rss
+        };
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        println!(
+            "| {} | {:.1} MiB | {:.1} MiB ({:.2} × 64 MiB) | {:.1} MiB (+{:.2} MiB) |",
+            host.name,
+            mib(idle_and_lie.0),
+            mib(big),
+            mib(big) / 64.0,
+            mib(idle_and_lie.1),
+            mib(idle_and_lie.1.saturating_sub(idle_and_lie.0))
+        );
+    }
+    println!();
+}

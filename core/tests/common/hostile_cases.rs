@@ -1,0 +1,257 @@
+//! The hostile-input table: what the other side can send, and what must come of it.
+//! Run against the Rust API (core/tests/hostile.rs), the C ABI (nmframe-ffi's tests)
+//! and the C example host under ASan (ffi/tests/hosts.rs). Every case starts with one
+//! good frame, which must be delivered whatever follows.
+#![allow(dead_code)] // each runner uses part of it
+
+/// How the bytes arrive.
+#[derive(Clone, Copy, Debug)]
+pub enum Reads {
+    /// All at once.
+    Whole,
+    /// One byte per read.
+    Bytewise,
+}
+
+/// How the stream must end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    Clean,
+    TruncatedHeader { received: usize },
+    TruncatedPayload { expected: usize, received: usize },
+    TooLarge { len: u64 },
+}
+
+/// What JSON validation must say of the last frame delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Json {
+    Valid,
+    InvalidUtf8 { offset: usize },
+    Invalid,
+}
+
+pub struct Case {
+    pub name: &'static str,
+    /// Read as the browser (1 MiB cap) rather than as a host (4 GiB − 1).
+    pub browser: bool,
+    pub stream: Vec<u8>,
+    pub reads: Reads,
+    /// Frames delivered, the good first one included.
+    pub frames: usize,
+    pub end: End,
+    pub last_json: Json,
+}
+
+pub const GOOD: &[u8] = br#"{"ok":1}"#;
+
+pub fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = (payload.len() as u32).to_ne_bytes().to_vec();
+    out.extend_from_slice(payload);
+    out
+}
+
+fn after_good(rest: &[u8]) -> Vec<u8> {
+    let mut out = frame(GOOD);
+    out.extend_from_slice(rest);
+    out
+}
+
+fn string_of(len: usize) -> Vec<u8> {
+    let mut s = vec![b'a'; len];
+    s[0] = b'"';
+    s[len - 1] = b'"';
+    s
+}
+
+pub fn cases() -> Vec<Case> {
+    let huge = u32::MAX.to_ne_bytes();
+    let mib = 1usize << 20;
+    let case = |name, browser, stream, reads, frames, end, last_json| Case {
+        name,
+        browser,
+        stream,
+        reads,
+        frames,
+        end,
+        last_json,
+    };
+    let ok = |name, stream: Vec<u8>, frames, last_json| {
+        case(
+            name,
+            false,
+            stream,
+            Reads::Whole,
+            frames,
+            End::Clean,
+            last_json,
+        )
+    };
+    let mut all = vec![
+        case(
+            "4 GiB header then EOF",
+            false,
+            after_good(&huge),
+            Reads::Whole,
+            1,
+            End::TruncatedPayload {
+                expected: u32::MAX as usize,
+                received: 0,
+            },
+            Json::Valid,
+        ),
+        case(
+            "4 GiB header, 10 bytes, EOF",
+            false,
+            after_good(&[&huge[..], &[b'{'; 10]].concat()),
+            Reads::Whole,
+            1,
+            End::TruncatedPayload {
+                expected: u32::MAX as usize,
+                received: 10,
+            },
+            Json::Valid,
+        ),
+        case(
+            "truncated header, 1 byte",
+            false,
+            after_good(&[7]),
+            Reads::Whole,
+            1,
+            End::TruncatedHeader { received: 1 },
+            Json::Valid,
+        ),
+        case(
+            "truncated header, 2 bytes",
+            false,
+            after_good(&[7, 0]),
+            Reads::Whole,
+            1,
+            End::TruncatedHeader { received: 2 },
+            Json::Valid,
+        ),
+        case(
+            "truncated header, 3 bytes",
+            false,
+            after_good(&[7, 0, 0]),
+            Reads::Whole,
+            1,
+            End::TruncatedHeader { received: 3 },
+            Json::Valid,
+        ),
+        case(
+            "truncated payload",
+            false,
+            after_good(&frame(&string_of(100))[..34]),
+            Reads::Whole,
+            1,
+            End::TruncatedPayload {
+                expected: 100,
+                received: 30,
+            },
+            Json::Valid,
+        ),
+        ok(
+            "zero-length frame",
+            after_good(&frame(b"")),
+            2,
+            Json::Invalid,
+        ),
+        case(
+            "frame at the cap (1 MiB, as the browser)",
+            true,
+            after_good(&frame(&string_of(mib))),
+            Reads::Whole,
+            2,
+            End::Clean,
+            Json::Valid,
+        ),
+        case(
+            "frame at cap + 1 (as the browser)",
+            true,
+            after_good(&frame(&string_of(mib + 1))),
+            Reads::Whole,
+            1,
+            End::TooLarge {
+                len: mib as u64 + 1,
+            },
+            Json::Valid,
+        ),
+        ok(
+            "10,000 tiny frames in one read",
+            after_good(
+                &(0..10_000)
+                    .flat_map(|i| frame(format!("{i}").as_bytes()))
+                    .collect::<Vec<_>>(),
+            ),
+            10_001,
+            Json::Valid,
+        ),
+        case(
+            "one byte per read for a whole 1 MiB frame",
+            false,
+            after_good(&frame(&string_of(mib))),
+            Reads::Bytewise,
+            2,
+            End::Clean,
+            Json::Valid,
+        ),
+        ok(
+            "invalid UTF-8 at the start",
+            after_good(&frame(b"\xff\"ab\"")),
+            2,
+            Json::InvalidUtf8 { offset: 0 },
+        ),
+        ok(
+            "invalid UTF-8 in the middle",
+            after_good(&frame(b"[\"a\xc3(b\"]")),
+            2,
+            Json::InvalidUtf8 { offset: 3 },
+        ),
+        ok(
+            "invalid UTF-8 at the end",
+            after_good(&frame(b"[\"ab\"]\xe2\x82")),
+            2,
+            Json::InvalidUtf8 { offset: 6 },
+        ),
+        ok(
+            "invalid JSON",
+            after_good(&frame(b"{\"a\":[1,}")),
+            2,
+            Json::Invalid,
+        ),
+        ok(
+            "JSON nested 10,000 deep",
+            after_good(&frame(&[vec![b'['; 10_000], vec![b']'; 10_000]].concat())),
+            2,
+            Json::Invalid,
+        ),
+        ok(
+            "a string of 1 MiB of backslash escapes",
+            after_good(&frame(
+                &[&b"\""[..], &b"\\\\".repeat(mib / 2), b"\""].concat(),
+            )),
+            2,
+            Json::Valid,
+        ),
+        ok(
+            "a number with 10,000 digits",
+            after_good(&frame(&vec![b'7'; 10_000])),
+            2,
+            Json::Invalid,
+        ),
+        ok(
+            "NUL bytes",
+            after_good(&frame(b"[\"a\x00b\"]")),
+            2,
+            Json::Invalid,
+        ),
+        ok(
+            "a UTF-8 BOM before the JSON",
+            after_good(&frame(b"\xef\xbb\xbf{\"a\":1}")),
+            2,
+            Json::Invalid,
+        ),
+    ];
+    all.shrink_to_fit();
+    all
+}
