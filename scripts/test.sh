@@ -31,5 +31,9 @@ cargo test --workspace --locked
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked
 
+step "benches compile; the end-to-end benchmark once in tiny mode (no timing is asserted)"
+cargo bench -p nmframe-benches --locked --no-run
+cargo bench -p nmframe-benches --locked --bench e2e -- --tiny > /dev/null
+
 step "fuzz smoke: every target for ${NMFRAME_FUZZ_SECONDS:-20} s from the committed seeds (nightly)"
 bash fuzz/run-all.sh "${NMFRAME_FUZZ_SECONDS:-20}"
