@@ -522,13 +522,14 @@ fn browser_gone_mid_reply_is_not_a_crash() {
 #[path = "../../core/tests/common/hostile_cases.rs"]
 mod hostile_cases;
 
-/// The hostile-input table against the C example host, plain and under ASan+UBSan:
+/// The hostile-input table against the C example host (plain and under ASan+UBSan)
+/// and the C++ and Go ones:
 /// every frame before the bad one is answered, a stream that ends badly makes the host
 /// say why and exit 1 at once, and nothing crashes or hangs.
 #[test]
-fn hostile_inputs_against_the_c_echo_host() {
+fn hostile_inputs_against_the_example_hosts() {
     use hostile_cases::End;
-    for exe in [&built().c_echo, &built().c_echo_asan] {
+    for exe in [&built().c_echo, &built().c_echo_asan, &built().cpp_echo, &built().go_echo] {
         for case in hostile_cases::cases().into_iter().filter(|c| !c.browser) {
             let start = Instant::now();
             let mut b = Browser::start(exe, Under::Native);
