@@ -529,7 +529,12 @@ mod hostile_cases;
 #[test]
 fn hostile_inputs_against_the_example_hosts() {
     use hostile_cases::End;
-    for exe in [&built().c_echo, &built().c_echo_asan, &built().cpp_echo, &built().go_echo] {
+    for exe in [
+        &built().c_echo,
+        &built().c_echo_asan,
+        &built().cpp_echo,
+        &built().go_echo,
+    ] {
         for case in hostile_cases::cases().into_iter().filter(|c| !c.browser) {
             let start = Instant::now();
             let mut b = Browser::start(exe, Under::Native);
