@@ -293,19 +293,8 @@ pub unsafe extern "C" fn nmf_host_send(
     json: *const u8,
     len: size_t,
 ) -> nmf_status {
-    // SAFETY: the caller's contract on `host`.
-    unsafe {
-        with_handle(host, |h| {
-            // SAFETY: the caller's contract on `json`.
-            let Some(json) = crate::slice(json, len) else {
-                return NMF_INVALID_ARGUMENT;
-            };
-            match h.writer.send(json) {
-                Ok(()) => NMF_OK,
-                Err(err) => h.last_error.fail(&err),
-            }
-        })
-    }
+    // SAFETY: the caller's contract on `host` and `json`.
+    unsafe { write_message(host, json, len, FrameWriter::send) }
 }
 
 /// Like `nmf_host_send`, but keeps the message in the host's queue (copied) until
@@ -321,6 +310,21 @@ pub unsafe extern "C" fn nmf_host_queue(
     json: *const u8,
     len: size_t,
 ) -> nmf_status {
+    // SAFETY: the caller's contract on `host` and `json`.
+    unsafe { write_message(host, json, len, FrameWriter::queue) }
+}
+
+/// The body of `nmf_host_send` and `nmf_host_queue`: `write` is one of the two.
+///
+/// # Safety
+///
+/// As for `nmf_host_send`.
+unsafe fn write_message(
+    host: *mut nmf_host,
+    json: *const u8,
+    len: size_t,
+    write: fn(&mut FrameWriter<File>, &[u8]) -> nmframe::Result<()>,
+) -> nmf_status {
     // SAFETY: the caller's contract on `host`.
     unsafe {
         with_handle(host, |h| {
@@ -328,7 +332,7 @@ pub unsafe extern "C" fn nmf_host_queue(
             let Some(json) = crate::slice(json, len) else {
                 return NMF_INVALID_ARGUMENT;
             };
-            match h.writer.queue(json) {
+            match write(&mut h.writer, json) {
                 Ok(()) => NMF_OK,
                 Err(err) => h.last_error.fail(&err),
             }
