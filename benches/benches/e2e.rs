@@ -106,15 +106,17 @@ fn build_hosts() -> (Vec<Host>, Vec<Host>) {
         .unwrap()
         .to_path_buf();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    run(Command::new(cargo)
+    // Two builds: `--bins` alone would skip libnmframe.a, a library target.
+    run(Command::new(&cargo)
+        .args(["build", "--quiet", "--release", "-p", "nmframe-ffi"])
+        .current_dir(&root));
+    run(Command::new(&cargo)
         .args([
             "build",
             "--quiet",
             "--release",
             "-p",
             "nmframe-cli",
-            "-p",
-            "nmframe-ffi",
             "-p",
             "nmframe-benches",
             "--bins",
