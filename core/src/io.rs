@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::decode::FrameDecoder;
-use crate::encode::{encode_frame, encode_header, encode_json};
+use crate::encode::{encode_header, encode_json};
 use crate::error::{Error, Result};
 use crate::json::JsonDecoder;
 use crate::limits::{Cap, Limits};
@@ -275,8 +275,10 @@ impl<W: Write> FrameWriter<W> {
     ///
     /// As for [`send`](Self::send)'s refusals; the queue is left as it was.
     pub fn queue(&mut self, payload: &[u8]) -> Result<()> {
-        self.check_raw(payload)?;
-        encode_frame(&mut self.pending, payload, self.cap)
+        let header = self.check_raw(payload)?;
+        self.pending.extend_from_slice(&header);
+        self.pending.extend_from_slice(payload);
+        Ok(())
     }
 
     /// Serializes `value` as a frame at the end of the queue.
