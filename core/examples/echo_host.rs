@@ -8,7 +8,7 @@
 //! Register it with a browser, or drive it with
 //! `nmframe run -m '{"a":1}' -- target/debug/examples/echo_host`.
 
-use nmframe::{Error, FrameReader, FrameWriter, JsonDecoder, Limits};
+use nmframe::{Error, FrameReader, FrameWriter, Limits};
 
 /// What the host answers instead of a message it cannot echo.
 #[derive(serde::Serialize)]
@@ -20,9 +20,11 @@ struct Refusal {
 /// Serves one browser connection until it closes, then returns.
 fn serve<R: std::io::Read, W: std::io::Write>(
     mut reader: FrameReader<R>,
-    mut writer: FrameWriter<W>,
+    writer: FrameWriter<W>,
 ) -> Result<(), Error> {
-    let mut json = JsonDecoder::new();
+    // The writer checks the size first, then the JSON: a message too large to echo
+    // costs no validation (and no copy of it).
+    let mut writer = writer.validate_json();
     loop {
         let frame = match reader.read_frame() {
             Ok(Some(frame)) => frame,
@@ -30,7 +32,7 @@ fn serve<R: std::io::Read, W: std::io::Write>(
             Ok(None) => return Ok(()),
             Err(err) => return Err(err),
         };
-        let queued = json.validate(&frame).and_then(|()| writer.queue(&frame));
+        let queued = writer.queue(&frame);
         if let Err(err) = queued {
             eprintln!(
                 "echo_host: not echoing a {}-byte message: {err}",
