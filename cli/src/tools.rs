@@ -235,6 +235,13 @@ pub fn echo() -> Result<(), Error> {
     serve_echo(reader, writer)
 }
 
+/// FNV-1a, 32 bits: simple enough that any sender can compute it to compare.
+fn fnv1a32(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |hash, &b| {
+        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
 /// Messages at least this large are written from where they lie instead of being
 /// copied into the reply queue.
 const DIRECT_WRITE: usize = 16 * 1024;
@@ -267,7 +274,15 @@ pub fn serve_echo<R: Read, W: Write>(
                 ));
                 let mut reply = b"{\"error\":".to_vec();
                 json_string(&mut reply, &err.to_string());
-                reply.extend_from_slice(format!(",\"size\":{}}}", frame.len()).as_bytes());
+                // The size and a checksum let the sender check what arrived.
+                reply.extend_from_slice(
+                    format!(
+                        ",\"size\":{},\"fnv1a32\":{}}}",
+                        frame.len(),
+                        fnv1a32(&frame)
+                    )
+                    .as_bytes(),
+                );
                 writer.queue(&reply)?;
             }
         }

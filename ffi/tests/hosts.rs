@@ -330,7 +330,8 @@ fn wait(child: &mut Child, limit: Duration) -> ExitStatus {
 
 /// A JSON string of exactly `len` bytes.
 fn json_string(len: usize) -> Vec<u8> {
-    let mut s = vec![b'a'; len];
+    // Letters that vary, so a checksum over it catches a dropped or moved byte.
+    let mut s: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
     s[0] = b'"';
     s[len - 1] = b'"';
     s
@@ -380,12 +381,14 @@ fn echo_traffic(b: &mut Browser) {
     let reply: serde_json::Value = serde_json::from_slice(&b.roundtrip(&over)).unwrap();
     assert_eq!(reply["error"], "frame too large");
     assert_eq!(reply["size"], 1_048_577);
+    assert_eq!(reply["fnv1a32"], fnv1a32(&over));
     b.expect_stderr("not echoing a 1048577-byte message");
     b.expect_stderr("limit of 1048576 bytes");
     // A 64 MiB message from the browser arrives whole (its size comes back).
     let huge = json_string(64 << 20);
     let reply: serde_json::Value = serde_json::from_slice(&b.roundtrip(&huge)).unwrap();
     assert_eq!(reply["size"], 64 << 20);
+    assert_eq!(reply["fnv1a32"], fnv1a32(&huge));
     // Messages the browser would never send are refused, not echoed, and the host goes on.
     for (msg, error) in [
         (&b""[..], "empty frame"),
@@ -768,4 +771,11 @@ fn installs_with_pkg_config_and_links_the_shared_library() {
     let mut b = Browser::spawn(cmd, Under::Native);
     assert_eq!(b.json(r#"{"op":"add","a":2,"b":3}"#)["result"], 5.0);
     assert!(b.close().0.success());
+}
+
+/// FNV-1a, 32 bits, as the echo hosts compute it for a message they cannot echo.
+fn fnv1a32(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5, |hash, &b| {
+        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }

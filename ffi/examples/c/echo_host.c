@@ -7,9 +7,19 @@
  *
  *   cc -std=c11 -I ffi/include echo_host.c target/release/libnmframe.a -lpthread -ldl -lm
  */
+#include <inttypes.h>
 #include <stdio.h>
 
 #include "nmframe.h"
+
+/* FNV-1a, 32 bits: simple enough that any sender can compute it to compare. */
+static uint32_t fnv1a32(const uint8_t *bytes, size_t len) {
+    uint32_t hash = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        hash = (hash ^ bytes[i]) * 16777619u;
+    }
+    return hash;
+}
 
 int main(int argc, char **argv) {
     nmf_host *host = NULL;
@@ -34,8 +44,9 @@ int main(int argc, char **argv) {
         status = nmf_host_queue(host, msg, len);
         if (status != NMF_OK) {
             fprintf(stderr, "echo_host: not echoing a %zu-byte message: %s\n", len, nmf_host_last_error(host));
-            char reply[128];
-            int n = snprintf(reply, sizeof reply, "{\"error\":\"%s\",\"size\":%zu}", nmf_status_str(status), len);
+            char reply[160];
+            int n = snprintf(reply, sizeof reply, "{\"error\":\"%s\",\"size\":%zu,\"fnv1a32\":%" PRIu32 "}",
+                             nmf_status_str(status), len, fnv1a32(msg, len));
             status = nmf_host_queue(host, (const uint8_t *)reply, (size_t)n);
         }
         if (status == NMF_OK && !nmf_host_has_message(host)) {

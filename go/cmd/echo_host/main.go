@@ -1,10 +1,12 @@
 // Command echo_host is a native-messaging host in Go that echoes every message back,
-// on libnmframe.
+// on libnmframe. A message too large to echo (over 1 MiB) is answered with an error
+// object carrying its size and FNV-1a checksum, so the sender can check what arrived.
 package main
 
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"os"
 
@@ -35,7 +37,10 @@ func main() {
 			if errors.As(err, &e) {
 				status = e.Status
 			}
-			err = host.Queue([]byte(fmt.Sprintf(`{"error":%q,"size":%d}`, status, len(msg))))
+			digest := fnv.New32a()
+			digest.Write(msg)
+			reply := fmt.Sprintf(`{"error":%q,"size":%d,"fnv1a32":%d}`, status, len(msg), digest.Sum32())
+			err = host.Queue([]byte(reply))
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "echo_host_go:", err)
 			}
