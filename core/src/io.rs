@@ -352,7 +352,10 @@ fn write_all_vectored<W: Write + ?Sized>(
 ///
 /// The descriptors are duplicated, so the frames bypass the buffering of
 /// `std::io::Stdin` and `Stdout`: no extra copy on the way in, and nothing held back
-/// on the way out.
+/// on the way out. On Linux, when stdin is a pipe its capacity is raised to 1 MiB (the
+/// unprivileged maximum): Firefox writes a large message a pipe's worth at a time and
+/// slows down with every slice, so 64 MiB took 23.7 s through the default 64 KiB pipe
+/// and 3.0 s through a 1 MiB one (Firefox 140 ESR, `browsers/run.py`).
 ///
 /// ```no_run
 /// use nmframe::{stdio, Limits};
@@ -380,6 +383,12 @@ pub fn stdio(
 #[cfg(unix)]
 fn duplicate_stdio() -> io::Result<(std::fs::File, std::fs::File)> {
     use std::os::fd::AsFd;
+    #[cfg(target_os = "linux")]
+    // SAFETY: F_SETPIPE_SZ takes an int and touches no memory. It fails harmlessly when
+    // stdin is not a pipe or the user's pipe quota is spent, so the result is ignored.
+    unsafe {
+        libc::fcntl(libc::STDIN_FILENO, libc::F_SETPIPE_SZ, 1 << 20);
+    }
     let stdin = io::stdin().as_fd().try_clone_to_owned()?;
     let stdout = io::stdout().as_fd().try_clone_to_owned()?;
     Ok((stdin.into(), stdout.into()))

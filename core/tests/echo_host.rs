@@ -163,3 +163,27 @@ fn browser_gone_mid_reply_is_not_a_crash() {
     let err = writer.send(b"1").unwrap_err();
     assert!(err.is_disconnect(), "{err:?}");
 }
+
+/// `stdio()` raises stdin's pipe to 1 MiB: Firefox writes large messages a pipe's worth at
+/// a time, and is ten times slower through the default 64 KiB.
+#[cfg(target_os = "linux")]
+#[test]
+fn stdio_enlarges_the_stdin_pipe() {
+    use std::os::fd::AsRawFd;
+    let mut child = spawn();
+    let stdin = child.stdin.take().unwrap();
+    let fd = stdin.as_raw_fd();
+    // SAFETY: F_GETPIPE_SZ reads the capacity of a pipe this test owns; no memory is touched.
+    let before = unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) };
+    let mut writer = FrameWriter::new(stdin, Limits::browser());
+    let mut reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
+    // A reply proves the host got past stdio().
+    writer.send(b"[1]").unwrap();
+    assert_eq!(&reader.read_frame().unwrap().unwrap()[..], b"[1]");
+    // SAFETY: as above.
+    let after = unsafe { libc::fcntl(writer.get_ref().as_raw_fd(), libc::F_GETPIPE_SZ) };
+    assert!(before < 1 << 20, "the pipe started at {before} bytes");
+    assert_eq!(after, 1 << 20);
+    drop(writer);
+    assert!(exits_within(&mut child, Duration::from_secs(1)).success());
+}
