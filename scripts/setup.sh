@@ -21,7 +21,8 @@ if have rustup; then
 fi
 
 # C/C++ compilers (ASan/UBSan runtimes come with gcc), Go for the cgo example,
-# valgrind and pkg-config for the C ABI tests, Python for the CLI's broken test hosts.
+# valgrind and pkg-config for the C ABI tests, Python for the CLI's broken test hosts
+# and the browser suite's runner.
 packages=()
 have gcc || packages+=(gcc)
 have g++ || packages+=(g++)
@@ -29,12 +30,22 @@ have go || packages+=(golang-go)
 have valgrind || packages+=(valgrind)
 have pkg-config || packages+=(pkg-config)
 have python3 || packages+=(python3)   # the command-line tool's test hosts
-if [ ${#packages[@]} -gt 0 ]; then
+# The real browsers for browsers/run.py, with their recommended packages (fonts and the
+# like), as tested.
+browsers=()
+[ -x /usr/lib/chromium/chromium ] || browsers+=(chromium)
+have firefox-esr || browsers+=(firefox-esr)
+if [ $((${#packages[@]} + ${#browsers[@]})) -gt 0 ]; then
   sudo=()
   [ "$(id -u)" = 0 ] || sudo=(sudo)
-  echo "setup: installing ${packages[*]}"
+  echo "setup: installing ${packages[*]} ${browsers[*]}"
   "${sudo[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+  if [ ${#packages[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${packages[@]}"
+  fi
+  if [ ${#browsers[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "${browsers[@]}"
+  fi
 fi
 
 # The header generator, pinned: a different cbindgen may write a different header.

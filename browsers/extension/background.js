@@ -1,0 +1,325 @@
+// The conformance suite's extension: it talks to the project's hosts through the
+// browser's real native-messaging API and reports each case to the runner
+// (browsers/run.py) over HTTP on 127.0.0.1. The runner writes config.js (its port, the
+// browser, the hosts to test) before the browser starts.
+'use strict';
+
+if (typeof NMF_CONFIG === 'undefined') {
+  importScripts('config.js'); // Chromium's service worker; Firefox lists it in the manifest
+}
+const config = NMF_CONFIG;
+const api = globalThis.browser ?? globalThis.chrome;
+const MiB = 1 << 20;
+
+async function call(path, body) {
+  const response = await fetch(`http://127.0.0.1:${config.port}/${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body), // text/plain: no CORS preflight
+  });
+  return response.json();
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// A port with an inbox: next() returns replies in arrival order, or rejects with the
+// reason the browser gave when the port dies.
+function open(host) {
+  const port = api.runtime.connectNative(host);
+  const inbox = [];
+  const waiting = [];
+  let closed = null;
+  port.onMessage.addListener((msg) => {
+    if (waiting.length) waiting.shift().resolve(msg);
+    else inbox.push(msg);
+  });
+  port.onDisconnect.addListener((p) => {
+    const error = (p && p.error) || api.runtime.lastError;
+    closed = error ? error.message : 'disconnected without an error';
+    for (const w of waiting.splice(0)) w.reject(new Error(`port closed: ${closed}`));
+  });
+  return {
+    post(msg) {
+      port.postMessage(msg);
+    },
+    next(timeoutMs = 20000) {
+      if (inbox.length) return Promise.resolve(inbox.shift());
+      if (closed !== null) return Promise.reject(new Error(`port closed: ${closed}`));
+      return new Promise((resolve, reject) => {
+        const w = { resolve, reject };
+        waiting.push(w);
+        setTimeout(() => {
+          const i = waiting.indexOf(w);
+          if (i >= 0) {
+            waiting.splice(i, 1);
+            reject(new Error(`no reply within ${timeoutMs} ms`));
+          }
+        }, timeoutMs);
+      });
+    },
+    get closed() {
+      return closed;
+    },
+    close() {
+      if (closed === null) port.disconnect();
+      closed = closed ?? 'closed by the extension';
+    },
+  };
+}
+
+class Failure extends Error {}
+
+function expect(cond, what) {
+  if (!cond) throw new Failure(what);
+}
+
+function same(got, want, what) {
+  const a = JSON.stringify(got);
+  const b = JSON.stringify(want);
+  if (a !== b) {
+    let i = 0;
+    while (i < a.length && a[i] === b[i]) i++;
+    throw new Failure(
+      `${what}: reply differs at character ${i} of ${b.length}: ` +
+        `got ${JSON.stringify(a.slice(i, i + 40))}, want ${JSON.stringify(b.slice(i, i + 40))}`,
+    );
+  }
+}
+
+// FNV-1a, 32 bits, over the UTF-8 bytes of an ASCII string (as the echo hosts compute it).
+function fnv1a32(ascii) {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < ascii.length; i++) {
+    hash = Math.imul(hash ^ ascii.charCodeAt(i), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+// A JSON string whose serialized form is exactly `bytes` long: varied letters (so a
+// checksum catches a dropped or moved byte), no escapes.
+function stringOfJsonLength(bytes) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  let block = '';
+  let x = bytes >>> 0;
+  for (let i = 0; i < 65536; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    block += alphabet[x >>> 26];
+  }
+  const n = bytes - 2;
+  return block.repeat(Math.ceil(n / block.length)).slice(0, n);
+}
+
+const VARIED = [
+  { cmd: 'ping', id: 1 },
+  'héllo wörld — 日本語 — Ελληνικά — עברית',
+  { emoji: '😀👍🏽👩‍👩‍👧‍👦🇫🇷', astral: '𝄞𝕏', bmp: '\uffff\ufffd' },
+  { nul: 'a\u0000b', controls: '\u0001\u0008\t\n\f\r\u001f', quote: '"\\/', line: '\u2028\u2029' },
+  ['', null, true, false, 0, -1, 1.5, -2.25e-300, 1e308, 2 ** 53, -(2 ** 53), 0.1],
+  2 ** 64, // sent as 18446744073709552000: beyond u64, which hosts must still accept
+  {},
+  [],
+  '',
+  null,
+  (() => {
+    let v = 'bottom';
+    for (let i = 0; i < 100; i++) v = i % 2 ? [v] : { d: v };
+    return v;
+  })(),
+  Array.from({ length: 20000 }, (_, i) => (i % 3 ? i * 7919 : `s${i}`)),
+  Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`key ${i} ✓`, i])),
+];
+
+function hostCases(host, label) {
+  const big = [1 * MiB, 16 * MiB, 64 * MiB];
+  return [
+    [`${label}: varied JSON round trip (unicode, emoji, \\u0000, 100-deep nesting, 20,000-item array)`, async () => {
+      const p = open(host);
+      for (const msg of VARIED) p.post(msg);
+      for (const [i, msg] of VARIED.entries()) same(await p.next(), msg, `message ${i}`);
+      p.close();
+      return `${VARIED.length} messages`;
+    }],
+    [`${label}: burst of 2,000 messages keeps its order`, async () => {
+      const p = open(host);
+      const n = 2000;
+      for (let i = 0; i < n; i++) p.post({ seq: i, pad: 'x'.repeat((i % 17) * 61) });
+      for (let i = 0; i < n; i++) {
+        const r = await p.next();
+        expect(r && r.seq === i, `reply ${i} has seq ${r && r.seq}`);
+      }
+      p.close();
+      return `${n} in order`;
+    }],
+    [`${label}: reply of exactly 1,048,576 bytes arrives`, async () => {
+      const s = stringOfJsonLength(MiB);
+      const p = open(host);
+      p.post(s);
+      const r = await p.next();
+      expect(typeof r === 'string' && r.length === s.length, `reply of ${r && r.length} characters, want ${s.length}`);
+      expect(r === s, 'reply content differs');
+      p.close();
+      return `${JSON.stringify(r).length} bytes`;
+    }],
+    [`${label}: reply of 1,048,577 bytes refused by the host, port stays open`, async () => {
+      const s = stringOfJsonLength(MiB + 1);
+      const p = open(host);
+      p.post(s);
+      const r = await p.next();
+      expect(r && typeof r.error === 'string', `want an error object, got ${JSON.stringify(r).slice(0, 80)}`);
+      expect(r.size === MiB + 1, `error reports size ${r.size}`);
+      expect(r.fnv1a32 === fnv1a32(JSON.stringify(s)), 'checksum of what arrived differs');
+      p.post({ after: 'the refusal' });
+      same(await p.next(), { after: 'the refusal' }, 'next message');
+      expect(p.closed === null, `port closed: ${p.closed}`);
+      p.close();
+      return `error ${JSON.stringify(r.error).slice(0, 60)}; next message echoed`;
+    }],
+    ...big.map((bytes) => [`${label}: browser → host message of ${bytes / MiB} MiB arrives intact`, async () => {
+      const s = stringOfJsonLength(bytes);
+      const wire = JSON.stringify(s);
+      expect(wire.length === bytes, `built ${wire.length} bytes`);
+      const p = open(host);
+      const t0 = performance.now();
+      p.post(s);
+      const r = await p.next(120000);
+      const ms = performance.now() - t0;
+      if (bytes <= MiB) {
+        expect(r === s, 'echo differs');
+      } else {
+        expect(r && r.size === bytes, `host received ${r && r.size} bytes, want ${bytes}`);
+        expect(r.fnv1a32 === fnv1a32(wire), `checksum ${r.fnv1a32}, want ${fnv1a32(wire)}`);
+      }
+      p.post([1]);
+      same(await p.next(), [1], 'next message');
+      p.close();
+      return `${bytes} bytes in ${ms.toFixed(0)} ms`;
+    }]),
+    [`${label}: sendNativeMessage one-shot`, async () => {
+      // Chromium's sendNativeMessage takes objects only (arrays and strings: TypeError).
+      for (const msg of [{ one: 'shot' }, { list: ['é', 2] }, { big: 'x'.repeat(100000) }]) {
+        same(await api.runtime.sendNativeMessage(host, msg), msg, 'one-shot reply');
+      }
+      return '3 one-shot calls';
+    }],
+    [`${label}: port.disconnect() makes the host exit within 1 s`, async () => {
+      const p = open(host);
+      p.post({ before: 'disconnect' });
+      same(await p.next(), { before: 'disconnect' }, 'reply');
+      const live = await call('pids', { host });
+      expect(live.pids.length >= 1, 'the runner sees no live host process');
+      p.close();
+      const r = await call('await-exit', { pids: live.pids, limit_ms: 1000 });
+      expect(r.alive.length === 0, `host pids ${r.alive} still alive after ${r.ms} ms`);
+      expect(r.ms <= 1000, `host exited after ${r.ms} ms`);
+      return `exited ${r.ms} ms after disconnect`;
+    }],
+  ];
+}
+
+function browserCases() {
+  const cases = [];
+  const calc = config.calc;
+  cases.push([`c-calc: printf to stdout with the stdout guard keeps the stream clean`, async () => {
+    const p = open(calc);
+    p.post({ op: 'printf' });
+    p.post({ op: 'add', a: 1.5, b: 2 });
+    p.post({ op: 'length', text: 'héllo' });
+    same(await p.next(), { printed: true }, 'printf reply');
+    same(await p.next(), { result: 3.5 }, 'add reply');
+    same(await p.next(), { bytes: 6 }, 'length reply');
+    await sleep(200);
+    expect(p.closed === null, `port closed: ${p.closed}`);
+    p.close();
+    if (config.browser === 'chromium') {
+      // Chromium gives hosts its own stderr, which the runner captures; Firefox sends
+      // the lines to its Browser Console instead.
+      const log = await call('log-contains', { text: 'stray printf from calc_host' });
+      expect(log.found, "the printf's text is not on the host's stderr");
+      return "three replies, port open, the printf's text on stderr";
+    }
+    return 'three replies, port open';
+  }]);
+  cases.push([`c-calc: the host sees which browser and extension called it`, async () => {
+    const p = open(calc);
+    p.post({ op: 'caller' });
+    const r = await p.next();
+    same(r, { browser: config.browser === 'firefox' ? 2 : 1, extension_id: config.extension_id }, 'caller');
+    p.close();
+    return `browser ${r.browser}, extension ${r.extension_id}`;
+  }]);
+  const over = config.over_limit;
+  if (over) {
+    cases.push([`browser refuses a browser → host message of ${over} bytes`, async () => {
+      const s = stringOfJsonLength(over);
+      const p = open(config.hosts[0].name);
+      let thrown = null;
+      try {
+        p.post(s);
+      } catch (e) {
+        thrown = e.message;
+      }
+      if (thrown === null) {
+        // Chromium reports it by closing the port.
+        try {
+          const r = await p.next(60000);
+          throw new Failure(`delivered: ${JSON.stringify(r).slice(0, 80)}`);
+        } catch (e) {
+          if (e instanceof Failure) throw e;
+          thrown = e.message;
+        }
+      }
+      p.close();
+      return `refused: ${thrown}`;
+    }]);
+  }
+  return cases;
+}
+
+// `run.py --probe MiB,...`: how large a message the browser will send, one size a case,
+// through the first host (measured once, recorded in the README; not part of the suite).
+function probeCases() {
+  return config.probe.map((mib) => [`probe: browser → host message of ${mib} MiB`, async () => {
+    const bytes = mib * MiB;
+    let s = stringOfJsonLength(bytes);
+    const digest = fnv1a32(JSON.stringify(s));
+    const p = open(config.hosts[0].name);
+    const t0 = performance.now();
+    try {
+      p.post(s);
+    } catch (e) {
+      throw new Failure(`postMessage threw: ${e.message}`);
+    }
+    s = null;
+    const r = await p.next(600000);
+    p.close();
+    expect(r && r.size === bytes && r.fnv1a32 === digest, `host received ${r && r.size} bytes`);
+    return `delivered intact in ${(performance.now() - t0).toFixed(0)} ms`;
+  }]);
+}
+
+async function main() {
+  const go = await call('start', { browser: config.browser, agent: navigator.userAgent });
+  if (!go.run) return; // a restarted service worker: the run is already under way
+  const cases = [];
+  if (config.probe) {
+    cases.push(...probeCases());
+  } else {
+    for (const h of config.hosts) cases.push(...hostCases(h.name, h.label));
+    cases.push(...browserCases());
+  }
+  await call('plan', { cases: cases.map(([name]) => name) });
+  for (const [name, run] of cases) {
+    const t0 = performance.now();
+    let ok = true;
+    let detail;
+    try {
+      detail = await run();
+    } catch (e) {
+      ok = false;
+      detail = e instanceof Failure ? e.message : `${e && e.name}: ${e && e.message}`;
+    }
+    await call('result', { name, ok, detail, ms: Math.round(performance.now() - t0) });
+  }
+  await call('done', {});
+}
+
+main().catch((e) => call('done', { error: `${e && e.message}` }));

@@ -1,0 +1,392 @@
+#!/usr/bin/env python3
+"""Conformance suite: real headless Chromium and Firefox ESR talk to nmframe's hosts.
+
+For each browser this builds the hosts (the Rust `nmframe echo`, the C and Go example
+echo hosts, the C calc host), makes a throwaway profile, registers the hosts with
+`nmframe manifest install`, loads the test extension (browsers/extension/) and starts the
+browser headless. The extension runs every case through the browser's own
+native-messaging API and reports each result here over HTTP on 127.0.0.1. This prints
+one line per case and a final "N passed, N failed" line, and exits 1 if anything failed.
+
+Every process it started is ended by PID before it returns, hosts included: neither
+browser kills its hosts when it is itself terminated.
+
+    python3 browsers/run.py                    # both browsers
+    python3 browsers/run.py --browser firefox  # one of them
+"""
+
+import argparse
+import base64
+import hashlib
+import http.server
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTENSION = ROOT / "browsers" / "extension"
+GECKO_ID = "conformance@nmframe.dev"
+CHROMIUM = "/usr/lib/chromium/chromium"  # not /usr/bin/chromium: that wrapper adds extension flags
+FIREFOX = "firefox-esr"
+MiB = 1 << 20
+
+
+def log(text):
+    print(text, flush=True)
+
+
+def run(cmd, **kwargs):
+    subprocess.run(cmd, check=True, **kwargs)
+
+
+def target_dir():
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+def build_hosts():
+    """Builds every host in release mode; returns {label: (name, argv)}."""
+    run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe-cli", "-p", "nmframe-ffi"], cwd=ROOT)
+    release = target_dir() / "release"
+    out = target_dir() / "browser-hosts"
+    out.mkdir(parents=True, exist_ok=True)
+    lib = release / "libnmframe.a"
+    native = ["-lpthread", "-ldl", "-lm"]
+    for source, exe in [("echo_host.c", "echo_host_c"), ("calc_host.c", "calc_host_c")]:
+        run(["cc", "-std=c11", "-O2", "-I", str(ROOT / "ffi/include"), str(ROOT / "ffi/examples/c" / source),
+             str(lib), *native, "-o", str(out / exe)])
+    # Go's build cache does not look inside the archive named by CGO_LDFLAGS: a stamp of
+    # its size and time in the link flags makes a new library relink.
+    stat = lib.stat()
+    env = dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off", CGO_CFLAGS=f"-I{ROOT / 'ffi/include'}",
+               CGO_LDFLAGS=" ".join([str(lib), *native]))
+    run(["go", "build", f"-ldflags=-X main.libnmframeStamp={stat.st_size}-{stat.st_mtime_ns}",
+         "-o", str(out / "echo_host_go"), "./cmd/echo_host"], cwd=ROOT / "go", env=env)
+    return {
+        "rust": ("dev.nmframe.test.echo_rust", [str(release / "nmframe"), "echo"]),
+        "c": ("dev.nmframe.test.echo_c", [str(out / "echo_host_c")]),
+        "go": ("dev.nmframe.test.echo_go", [str(out / "echo_host_go")]),
+        "c-calc": ("dev.nmframe.test.calc_c", [str(out / "calc_host_c")]),
+    }
+
+
+def chromium_id(manifest):
+    """The extension id Chromium derives from the manifest's public key."""
+    digest = hashlib.sha256(base64.b64decode(manifest["key"])).hexdigest()[:32]
+    return "".join(chr(ord("a") + int(c, 16)) for c in digest)
+
+
+def process_state(pid):
+    """The state letter from /proc/PID/stat, or None when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def alive(pid):
+    return process_state(pid) not in (None, "Z", "X")
+
+
+def session_members(sid):
+    """Every live process in session `sid` (the browser leads its own session)."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[4]) == sid and fields[0] not in (b"Z", b"X"):
+            members.append(int(entry))
+    return members
+
+
+class Run:
+    """One browser run: its files, its report server and the processes it started."""
+
+    def __init__(self, browser, hosts, deadline, probe=None):
+        self.browser = browser
+        self.probe = probe
+        self.hosts = hosts
+        self.deadline = deadline
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"nmframe-{browser}-"))
+        self.pid_dir = self.tmp / "pids"
+        self.pid_dir.mkdir()
+        self.events = queue.Queue()
+        self.started = False
+        self.snapshots = {}
+        self.lock = threading.Lock()
+
+    # The wrapper records each host process's PID (exec keeps it) so the disconnect case
+    # can watch it exit and nothing outlives the run. A manifest's path cannot carry
+    # arguments, which `nmframe echo` needs anyway.
+    def wrapper(self, name, argv):
+        path = self.tmp / "hosts" / f"{name}.sh"
+        path.parent.mkdir(exist_ok=True)
+        quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in argv)
+        path.write_text(f"#!/bin/sh\necho $$ >> '{self.pid_dir / name}'\nexec {quoted} \"$@\"\n")
+        path.chmod(0o755)
+        return path
+
+    def host_pids(self, name=None):
+        pids = []
+        for f in self.pid_dir.iterdir():
+            if name is None or f.name == name:
+                pids += [int(line) for line in f.read_text().split()]
+        return pids
+
+    def serve(self):
+        run_ = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                reply = run_.handle(self.path.strip("/"), body)
+                data = json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    def handle(self, path, body):
+        if path == "start":
+            with self.lock:
+                first, self.started = not self.started, True
+            self.events.put(("start", body))
+            return {"run": first}
+        if path == "pids":
+            pids = [p for p in self.host_pids(body["host"]) if alive(p)]
+            with self.lock:
+                self.snapshots[tuple(pids)] = time.monotonic()
+            return {"pids": pids}
+        if path == "await-exit":
+            pids = body["pids"]
+            # Measured from before the extension called disconnect(): an upper bound.
+            t0 = self.snapshots.get(tuple(pids), time.monotonic())
+            limit = body["limit_ms"] / 1000
+            while any(alive(p) for p in pids) and time.monotonic() - t0 < limit + 2:
+                time.sleep(0.002)
+            return {"ms": round((time.monotonic() - t0) * 1000), "alive": [p for p in pids if alive(p)]}
+        if path == "log-contains":
+            # The browser's output file: Chromium hands it to hosts as their stderr.
+            return {"found": body["text"].encode() in (self.tmp / "browser.log").read_bytes()}
+        self.events.put((path, body))
+        return {}
+
+    def prepare_chromium(self, server_port):
+        manifest = json.loads((EXTENSION / "manifest.chromium.json").read_text())
+        ext_id = chromium_id(manifest)
+        profile = self.tmp / "profile"
+        for label, (name, argv) in self.hosts.items():
+            run([self.hosts_cli, "manifest", "install", "--name", name, "--path", str(self.wrapper(name, argv)),
+                 "--browser", "chromium", "--origin", f"chrome-extension://{ext_id}/",
+                 "--user-data-dir", str(profile)], stdout=subprocess.DEVNULL)
+        ext = self.write_extension(manifest, server_port, ext_id)
+        cmd = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--disable-quic", "--no-default-browser-check", f"--user-data-dir={profile}",
+               f"--load-extension={ext}", f"--disable-extensions-except={ext}", "about:blank"]
+        return cmd, dict(os.environ, HOME=str(self.tmp / "home"))
+
+    def prepare_firefox(self, server_port):
+        manifest = json.loads((EXTENSION / "manifest.firefox.json").read_text())
+        home = self.tmp / "home"
+        env = dict(os.environ, HOME=str(home), MOZ_CRASHREPORTER_DISABLE="1")
+        for label, (name, argv) in self.hosts.items():
+            run([self.hosts_cli, "manifest", "install", "--name", name, "--path", str(self.wrapper(name, argv)),
+                 "--browser", "firefox", "--extension-id", GECKO_ID], env=env, stdout=subprocess.DEVNULL)
+        ext = self.write_extension(manifest, server_port, GECKO_ID)
+        profile = self.tmp / "profile"
+        (profile / "extensions").mkdir(parents=True)
+        with zipfile.ZipFile(profile / "extensions" / f"{GECKO_ID}.xpi", "w") as xpi:
+            for f in sorted(ext.iterdir()):
+                xpi.write(f, f.name)
+        prefs = {
+            "xpinstall.signatures.required": False,
+            "extensions.autoDisableScopes": 0,
+            "extensions.enabledScopes": 15,
+            "extensions.update.enabled": False,
+            "extensions.getAddons.cache.enabled": False,
+            "app.update.auto": False,
+            "browser.shell.checkDefaultBrowser": False,
+            "browser.startup.homepage_override.mstone": "ignore",
+            "browser.aboutwelcome.enabled": False,
+            "datareporting.policy.dataSubmissionEnabled": False,
+            "datareporting.healthreport.uploadEnabled": False,
+            "toolkit.telemetry.reportingpolicy.firstRun": False,
+            "network.captive-portal-service.enabled": False,
+            "network.connectivity-service.enabled": False,
+        }
+        (profile / "user.js").write_text(
+            "".join(f"user_pref({json.dumps(k)}, {json.dumps(v)});\n" for k, v in prefs.items()))
+        cmd = [FIREFOX, "-headless", "-no-remote", "-profile", str(profile), "about:blank"]
+        return cmd, env
+
+    def write_extension(self, manifest, server_port, ext_id):
+        ext = self.tmp / "extension"
+        ext.mkdir()
+        shutil.copy(EXTENSION / "background.js", ext)
+        (ext / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items() if label != "c-calc"]
+        config = {
+            "port": server_port,
+            "browser": self.browser,
+            "extension_id": ext_id,
+            "hosts": hosts,
+            "calc": self.hosts["c-calc"][0],
+            # The largest message each browser refuses to send (Chromium: 64 MiB + 1).
+            "over_limit": 64 * MiB + 1 if self.browser == "chromium" else None,
+            "probe": self.probe,
+        }
+        (ext / "config.js").write_text(f"self.NMF_CONFIG = {json.dumps(config, indent=2)};\n")
+        return ext
+
+    def execute(self, hosts_cli):
+        self.hosts_cli = hosts_cli
+        server = self.serve()
+        port = server.server_address[1]
+        cmd, env = (self.prepare_chromium if self.browser == "chromium" else self.prepare_firefox)(port)
+        browser_log = open(self.tmp / "browser.log", "wb")
+        t0 = time.monotonic()
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=browser_log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        results, plan, error = {}, None, None
+        try:
+            while True:
+                left = self.deadline - (time.monotonic() - t0)
+                if left <= 0:
+                    error = f"no end of the run within {self.deadline} s"
+                    break
+                try:
+                    kind, body = self.events.get(timeout=min(left, 1))
+                except queue.Empty:
+                    if proc.poll() is not None:
+                        error = f"the browser exited with status {proc.returncode}"
+                        break
+                    if plan is None and time.monotonic() - t0 > 60:
+                        error = "the extension never reported (not loaded?)"
+                        break
+                    continue
+                if kind == "start":
+                    log(f"[{self.browser}] {body.get('agent')}")
+                elif kind == "plan":
+                    plan = body["cases"]
+                elif kind == "result":
+                    results[body["name"]] = body
+                    mark = "ok  " if body["ok"] else "FAIL"
+                    log(f"{mark} {self.browser:8} {body['name']} ({body['ms']} ms): {body['detail']}")
+                elif kind == "done":
+                    error = body.get("error")
+                    break
+        finally:
+            elapsed = time.monotonic() - t0
+            leftovers = self.stop(proc)
+            server.shutdown()
+            browser_log.close()
+        cases = []
+        for name in plan or []:
+            if name not in results:
+                log(f"FAIL {self.browser:8} {name}: no result ({error or 'the run ended'})")
+            cases.append(results.get(name, {"ok": False}))
+        if error:
+            log(f"FAIL {self.browser:8} the run: {error}; browser log: {self.tmp / 'browser.log'}")
+            cases.append({"ok": False})
+        ok = not leftovers
+        detail = "every host exited on its own" if ok else f"had to kill {leftovers}"
+        log(f"{'ok  ' if ok else 'FAIL'} {self.browser:8} no host process outlives the browser: {detail}")
+        cases.append({"ok": ok})
+        log(f"[{self.browser}] {len(self.host_pids())} host processes, run took {elapsed:.1f} s")
+        return cases
+
+    def stop(self, proc):
+        """Ends the browser, waits for its hosts to exit on EOF, and kills what is left.
+        Returns the host PIDs that had to be killed."""
+        sid = proc.pid
+        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(sid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=wait)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        # A host sees EOF once every browser process holding its pipes is gone.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (session_members(sid) or any(alive(p) for p in self.host_pids())):
+            time.sleep(0.05)
+        stuck = [p for p in self.host_pids() if alive(p)]
+        for pid in set(stuck + session_members(sid)):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        return stuck
+
+
+def version(cmd):
+    try:
+        return subprocess.run([cmd, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"not runnable: {e}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--browser", choices=["chromium", "firefox", "all"], default="all")
+    parser.add_argument("--timeout", type=float, default=150, help="seconds a browser run may take")
+    parser.add_argument("--keep", action="store_true", help="keep the profiles and logs")
+    parser.add_argument("--probe", metavar="MiB,...",
+                        help="instead of the suite: send messages of these sizes to find the browser's limit")
+    args = parser.parse_args()
+    browsers = ["chromium", "firefox"] if args.browser == "all" else [args.browser]
+
+    hosts = build_hosts()
+    cli = str(target_dir() / "release" / "nmframe")
+    results = []
+    for browser in browsers:
+        exe = CHROMIUM if browser == "chromium" else shutil.which(FIREFOX)
+        if not exe or not os.access(exe, os.X_OK):
+            log(f"FAIL {browser:8} not installed (scripts/setup.sh installs Debian's chromium and firefox-esr)")
+            results.append({"ok": False})
+            continue
+        log(f"== {browser}: {version(exe)}")
+        probe = [int(x) for x in args.probe.split(",")] if args.probe else None
+        r = Run(browser, hosts, args.timeout, probe)
+        try:
+            results += r.execute(cli)
+        finally:
+            if args.keep:
+                log(f"[{browser}] kept {r.tmp}")
+            else:
+                shutil.rmtree(r.tmp, ignore_errors=True)
+    passed = sum(1 for c in results if c["ok"])
+    log(f"{passed} passed, {len(results) - passed} failed")
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
