@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Conformance suite: real headless Chromium and Firefox ESR talk to nmframe's hosts.
 
-For each browser this builds the hosts (the Rust `nmframe echo`, the C and Go example
-echo hosts, the C calc host), makes a throwaway profile, registers the hosts with
+For each browser this builds the hosts (the Rust `nmframe echo`, the C, C++ and Go
+example echo hosts, the C calc host), makes a throwaway profile, registers the hosts with
 `nmframe manifest install`, loads the test extension (browsers/extension/) and starts the
 browser headless. The extension runs every case through the browser's own
 native-messaging API and reports each result here over HTTP on 127.0.0.1. This prints
@@ -60,8 +60,10 @@ def build_hosts():
     out.mkdir(parents=True, exist_ok=True)
     lib = release / "libnmframe.a"
     native = ["-lpthread", "-ldl", "-lm"]
-    for source, exe in [("echo_host.c", "echo_host_c"), ("calc_host.c", "calc_host_c")]:
-        run(["cc", "-std=c11", "-O2", "-I", str(ROOT / "ffi/include"), str(ROOT / "ffi/examples/c" / source),
+    for compiler, std, source, exe in [("cc", "-std=c11", "c/echo_host.c", "echo_host_c"),
+                                       ("cc", "-std=c11", "c/calc_host.c", "calc_host_c"),
+                                       ("c++", "-std=c++17", "cpp/echo_host.cpp", "echo_host_cpp")]:
+        run([compiler, std, "-O2", "-I", str(ROOT / "ffi/include"), str(ROOT / "ffi/examples" / source),
              str(lib), *native, "-o", str(out / exe)])
     # Go's build cache does not look inside the archive named by CGO_LDFLAGS: a stamp of
     # its size and time in the link flags makes a new library relink.
@@ -73,6 +75,7 @@ def build_hosts():
     return {
         "rust": ("dev.nmframe.test.echo_rust", [str(release / "nmframe"), "echo"]),
         "c": ("dev.nmframe.test.echo_c", [str(out / "echo_host_c")]),
+        "c++": ("dev.nmframe.test.echo_cpp", [str(out / "echo_host_cpp")]),
         "go": ("dev.nmframe.test.echo_go", [str(out / "echo_host_go")]),
         "c-calc": ("dev.nmframe.test.calc_c", [str(out / "calc_host_c")]),
     }

@@ -28,7 +28,7 @@ fi
 step "cargo test"
 cargo test --workspace --locked
 
-step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C and Go hosts (browsers/run.py)"
+step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++ and Go hosts (browsers/run.py)"
 python3 browsers/run.py
 
 step "cargo doc (warnings are errors)"
