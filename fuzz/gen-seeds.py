@@ -46,6 +46,7 @@ JSON = {
     "digits": b"7" * 400,
     "empty": b"",
     "whitespace": b" \t\r\n 1 \n",
+    "lone_surrogates": br'{"a":"x\ud800y","b":"\udc00","c":"\ud83d","d":"\ud800\ud83d\ude00","e":"\\ud800"}',
 }
 
 

@@ -76,6 +76,10 @@ impl JsonDecoder {
     /// Checks that `payload` is one valid UTF-8 JSON text, with nothing before or after
     /// it but whitespace. `payload` is not modified.
     ///
+    /// Escapes of unpaired UTF-16 surrogates (`"\ud800"`) are valid, as in `JSON.parse`:
+    /// browsers send them for strings cut inside a surrogate pair. Every way of reading
+    /// a value reads them as U+FFFD.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidUtf8`] with the offset of the first bad byte, or
@@ -85,6 +89,7 @@ impl JsonDecoder {
         let len = payload.len();
         self.scratch.clear();
         self.scratch.extend_from_slice(payload);
+        mend_lone_surrogates(&mut self.scratch);
         self.scratch.resize(len + simd_json::INPUT_PADDING, 0);
         let mut tape = Tape(mem::take(&mut self.tape)).reset();
         let outcome =
@@ -268,6 +273,7 @@ impl OwnedDocument {
         check_not_empty(payload)?;
         let len = payload.len();
         self.text.extend_from_slice(payload);
+        mend_lone_surrogates(&mut self.text);
         self.text.resize(len + simd_json::INPUT_PADDING, 0);
         let text: *mut [u8] = self.text.as_mut_slice();
         // SAFETY: `text` points to the heap buffer of `self.text`, which lives as long as
@@ -370,6 +376,7 @@ fn fill_in_place<'a>(
     buffers: &mut Buffers,
     tape: &mut Tape<'a>,
 ) -> Result<()> {
+    mend_lone_surrogates(payload);
     let len = payload.len();
     let ptr = payload.as_mut_ptr();
     // SAFETY: `ptr` and `len` describe `payload`, an exclusive borrow for `'a` that is
@@ -388,6 +395,49 @@ fn fill_in_place<'a>(
             Err(convert(&err, bytes))
         }
     }
+}
+
+/// Rewrites every escape of an unpaired UTF-16 surrogate (`\uD800` to `\uDFFF` not
+/// part of a high + low pair) into `\uFFFD`, in place.
+///
+/// `JSON.stringify` writes a string's unpaired surrogate as such an escape (a string cut
+/// in the middle of an emoji has one), and `JSON.parse` reads it back: browsers send it
+/// and accept it. It has no UTF-8 form, so simd-json refuses it. Read as U+FFFD, what
+/// `TextEncoder` makes of it, the message parses. Both escapes are six bytes, so every
+/// offset stays put. Escapes outside strings are invalid JSON whatever they say, and
+/// stay invalid.
+fn mend_lone_surrogates(bytes: &mut [u8]) {
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'\\', &bytes[at..]) {
+        let i = at + found;
+        at = match escaped_unit(bytes, i) {
+            Some(0xD800..=0xDBFF)
+                if matches!(escaped_unit(bytes, i + 6), Some(0xDC00..=0xDFFF)) =>
+            {
+                i + 12
+            }
+            Some(0xD800..=0xDFFF) => {
+                bytes[i + 2..i + 6].copy_from_slice(b"fffd");
+                i + 6
+            }
+            // Any other escape is two bytes or more; skipping two keeps `\\` paired.
+            _ => i + 2,
+        };
+        if at >= bytes.len() {
+            break;
+        }
+    }
+}
+
+/// The code unit of the `\uXXXX` escape at `bytes[i..]`, if there is one.
+fn escaped_unit(bytes: &[u8], i: usize) -> Option<u16> {
+    let [b'\\', b'u', hex @ ..] = bytes.get(i..i + 6)? else {
+        return None;
+    };
+    hex.iter().try_fold(0u16, |unit, &digit| {
+        let value = (digit as char).to_digit(16)?;
+        Some(unit << 4 | value as u16)
+    })
 }
 
 fn check_not_empty(payload: &[u8]) -> Result<()> {

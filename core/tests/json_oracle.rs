@@ -6,6 +6,10 @@ use nmframe::{Error, JsonDecoder};
 use proptest::prelude::*;
 use serde_json::Value;
 
+#[path = "../../fuzz/checks/core.rs"]
+#[allow(dead_code)] // the oracle only; the other checks run in fuzz_seeds.rs
+mod checks;
+
 /// Arbitrary JSON values, nested a few levels deep.
 fn arb_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -61,7 +65,7 @@ fn to_serde(v: &nmframe::simd_json::BorrowedValue<'_>) -> Value {
 }
 
 fn check_agrees(json: &mut JsonDecoder, bytes: &[u8]) -> Result<(), TestCaseError> {
-    let oracle = serde_json::from_slice::<Value>(bytes);
+    let oracle = checks::serde_oracle(bytes);
     let verdict = json.validate(bytes);
     let mut owned = nmframe::OwnedDocument::new();
     prop_assert_eq!(
@@ -278,4 +282,45 @@ fn negative_zero_is_a_known_difference() {
     assert_eq!(oracle[0].as_f64().map(f64::is_sign_negative), Some(true));
     assert_eq!(ours[1], oracle[1]);
     assert_eq!(ours[1].as_f64(), Some(-1.5e-300));
+}
+
+#[test]
+fn unpaired_surrogate_escapes_are_read_as_browsers_send_them() {
+    // JSON.stringify("a\ud800b") is "a\ud800b": valid JSON that serde_json refuses.
+    let mut json = JsonDecoder::new();
+    for (text, string) in [
+        (r#""a\ud800b""#, "a\u{fffd}b"),
+        (r#""\udc00""#, "\u{fffd}"),
+        (r#""\uD83D""#, "\u{fffd}"),
+        (r#""\ud83d\ude00""#, "😀"),
+        (r#""\ud800\ud83d\ude00""#, "\u{fffd}😀"),
+        (r#""\ude00\ud83d""#, "\u{fffd}\u{fffd}"),
+        (r#""\\ud800""#, "\\ud800"), // an escaped backslash, then text
+        (r#""\\\ud800""#, "\\\u{fffd}"),
+    ] {
+        let payload = text.as_bytes().to_vec();
+        json.validate(&payload).unwrap();
+        assert_eq!(
+            payload,
+            text.as_bytes(),
+            "validate leaves the payload alone"
+        );
+        let mut copy = payload.clone();
+        let read: String = json.deserialize(&mut copy).unwrap();
+        assert_eq!(read, string, "{text}");
+        let mut copy = payload.clone();
+        assert_eq!(
+            json.parse(&mut copy).unwrap().value().as_str(),
+            Some(string)
+        );
+        let mut owned = nmframe::OwnedDocument::new();
+        owned.parse(&payload).unwrap();
+        assert_eq!(owned.value().unwrap().as_str(), Some(string));
+        assert_eq!(checks::serde_oracle(&payload).unwrap(), Value::from(string));
+    }
+    assert!(serde_json::from_slice::<Value>(br#""\ud800""#).is_err());
+    // Escapes outside strings stay invalid; broken escapes inside them too.
+    for bad in [r#"[\ud800]"#, r#""\ud8""#, r#""\ud80g""#, r#""\ud800"#] {
+        assert!(json.validate(bad.as_bytes()).is_err(), "{bad}");
+    }
 }
