@@ -138,6 +138,15 @@ function hostCases(host, label) {
       p.close();
       return `${VARIED.length} messages`;
     }],
+    [`${label}: lone surrogates (JSON.stringify sends them as \\ud800 escapes)`, async () => {
+      const msg = { lead: 'a\ud800b', trail: '\udc00', cut: '😀'.slice(0, 1), pair: '😀' };
+      const p = open(host);
+      p.post(msg);
+      const r = await p.next();
+      p.close();
+      same(r, msg, 'echo');
+      return JSON.stringify(r);
+    }],
     [`${label}: burst of 2,000 messages keeps its order`, async () => {
       const p = open(host);
       const n = 2000;
