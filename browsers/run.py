@@ -119,10 +119,11 @@ def session_members(sid):
 class Run:
     """One browser run: its files, its report server and the processes it started."""
 
-    def __init__(self, browser, hosts, deadline, probe=None):
+    def __init__(self, browser, hosts, cli, deadline, probe=None):
         self.browser = browser
         self.probe = probe
         self.hosts = hosts
+        self.cli = cli
         self.deadline = deadline
         self.tmp = Path(tempfile.mkdtemp(prefix=f"nmframe-{browser}-"))
         self.pid_dir = self.tmp / "pids"
@@ -142,6 +143,12 @@ class Run:
         path.write_text(f"#!/bin/sh\necho $$ >> '{self.pid_dir / name}'\nexec {quoted} \"$@\"\n")
         path.chmod(0o755)
         return path
+
+    def register(self, options, env=None):
+        """Installs every host's manifest with `nmframe manifest install`."""
+        for name, argv in self.hosts.values():
+            run([self.cli, "manifest", "install", "--name", name, "--path", str(self.wrapper(name, argv)),
+                 *options], env=env, stdout=subprocess.DEVNULL)
 
     def host_pids(self, name=None):
         pids = []
@@ -202,10 +209,8 @@ class Run:
         manifest = json.loads((EXTENSION / "manifest.chromium.json").read_text())
         ext_id = chromium_id(manifest)
         profile = self.tmp / "profile"
-        for label, (name, argv) in self.hosts.items():
-            run([self.hosts_cli, "manifest", "install", "--name", name, "--path", str(self.wrapper(name, argv)),
-                 "--browser", "chromium", "--origin", f"chrome-extension://{ext_id}/",
-                 "--user-data-dir", str(profile)], stdout=subprocess.DEVNULL)
+        self.register(["--browser", "chromium", "--origin", f"chrome-extension://{ext_id}/",
+                       "--user-data-dir", str(profile)])
         ext = self.write_extension(manifest, server_port, ext_id)
         cmd = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -217,9 +222,7 @@ class Run:
         manifest = json.loads((EXTENSION / "manifest.firefox.json").read_text())
         home = self.tmp / "home"
         env = dict(os.environ, HOME=str(home), MOZ_CRASHREPORTER_DISABLE="1")
-        for label, (name, argv) in self.hosts.items():
-            run([self.hosts_cli, "manifest", "install", "--name", name, "--path", str(self.wrapper(name, argv)),
-                 "--browser", "firefox", "--extension-id", GECKO_ID], env=env, stdout=subprocess.DEVNULL)
+        self.register(["--browser", "firefox", "--extension-id", GECKO_ID], env)
         ext = self.write_extension(manifest, server_port, GECKO_ID)
         profile = self.tmp / "profile"
         (profile / "extensions").mkdir(parents=True)
@@ -266,8 +269,7 @@ class Run:
         (ext / "config.js").write_text(f"self.NMF_CONFIG = {json.dumps(config, indent=2)};\n")
         return ext
 
-    def execute(self, hosts_cli):
-        self.hosts_cli = hosts_cli
+    def execute(self):
         server = self.serve()
         port = server.server_address[1]
         cmd, env = (self.prepare_chromium if self.browser == "chromium" else self.prepare_firefox)(port)
@@ -378,9 +380,9 @@ def main():
             continue
         log(f"== {browser}: {version(exe)}")
         probe = [int(x) for x in args.probe.split(",")] if args.probe else None
-        r = Run(browser, hosts, args.timeout, probe)
+        r = Run(browser, hosts, cli, args.timeout, probe)
         try:
-            results += r.execute(cli)
+            results += r.execute()
         finally:
             if args.keep:
                 log(f"[{browser}] kept {r.tmp}")
