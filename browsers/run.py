@@ -22,6 +22,7 @@ import http.server
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -38,6 +39,8 @@ GECKO_ID = "conformance@nmframe.dev"
 CHROMIUM = "/usr/lib/chromium/chromium"  # not /usr/bin/chromium: that wrapper adds extension flags
 FIREFOX = "firefox-esr"
 MiB = 1 << 20
+BROKEN = ROOT / "cli" / "tests" / "hosts"
+BROKEN_HOSTS = ["bad_output.py", "prints_text.py", "big_reply.py"]
 
 
 def log(text):
@@ -78,6 +81,10 @@ def build_hosts():
         "c++": ("dev.nmframe.test.echo_cpp", [str(out / "echo_host_cpp")]),
         "go": ("dev.nmframe.test.echo_go", [str(out / "echo_host_go")]),
         "c-calc": ("dev.nmframe.test.calc_c", [str(out / "calc_host_c")]),
+        # The command-line tool's deliberately broken hosts: what the browser does with their
+        # output is compared with what `nmframe run` predicts.
+        **{f"broken {script}": (f"dev.nmframe.test.{script.removesuffix('.py')}", [str(BROKEN / script)])
+           for script in BROKEN_HOSTS},
     }
 
 
@@ -199,11 +206,24 @@ class Run:
             while any(alive(p) for p in pids) and time.monotonic() - t0 < limit + 2:
                 time.sleep(0.002)
             return {"ms": round((time.monotonic() - t0) * 1000), "alive": [p for p in pids if alive(p)]}
+        if path == "cli-run":
+            return self.predict(body["host"], body["messages"])
         if path == "log-contains":
             # The browser's output file: Chromium hands it to hosts as their stderr.
             return {"found": body["text"].encode() in (self.tmp / "browser.log").read_bytes()}
         self.events.put((path, body))
         return {}
+
+    def predict(self, name, messages):
+        """What `nmframe run --browser B` says the browser makes of the host's output:
+        the replies it delivers, and the error it closes the port with, if any."""
+        argv = next(argv for n, argv in self.hosts.values() if n == name)
+        sent = [arg for m in messages for arg in ("-m", json.dumps(m))]
+        out = subprocess.run([self.cli, "run", "--browser", self.browser, "--timeout", "10", *sent, "--", *argv],
+                             capture_output=True, text=True, timeout=60)
+        says = re.search(r'would say: "(.*)"$', out.stderr, re.MULTILINE)
+        return {"replies": [json.loads(line) for line in out.stdout.splitlines()],
+                "says": says.group(1) if says else None, "stderr": out.stderr[-2000:]}
 
     def prepare_chromium(self, server_port):
         manifest = json.loads((EXTENSION / "manifest.chromium.json").read_text())
@@ -255,13 +275,17 @@ class Run:
         ext.mkdir()
         shutil.copy(EXTENSION / "background.js", ext)
         (ext / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items() if label != "c-calc"]
+        hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
+                 if label not in ("c-calc",) and not label.startswith("broken ")]
+        broken = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
+                  if label.startswith("broken ")]
         config = {
             "port": server_port,
             "browser": self.browser,
             "extension_id": ext_id,
             "hosts": hosts,
             "calc": self.hosts["c-calc"][0],
+            "broken": broken,
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).
             "over_limit": 64 * MiB + 1 if self.browser == "chromium" else None,
             "probe": self.probe,

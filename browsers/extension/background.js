@@ -255,6 +255,27 @@ function browserCases() {
     p.close();
     return `browser ${r.browser}, extension ${r.extension_id}`;
   }]);
+  for (const { label, name } of config.broken) {
+    cases.push([`${label}: the browser does what \`nmframe run --browser ${config.browser}\` predicts`, async () => {
+      const messages = [1, 2, 3, 4, 5];
+      const p = open(name);
+      for (const m of messages) p.post(m);
+      const replies = [];
+      try {
+        for (;;) replies.push(await p.next(3000));
+      } catch (e) {
+        // the port closed, or the host went quiet
+      }
+      const closed = p.closed;
+      p.close();
+      const want = await call('cli-run', { host: name, messages });
+      same(replies, want.replies, `replies (nmframe run: ${want.stderr})`);
+      if (want.says !== null) {
+        expect(closed === want.says, `the port closed with ${JSON.stringify(closed)}, nmframe run says ${JSON.stringify(want.says)}`);
+      }
+      return `${replies.length} replies; port: ${closed ?? 'open'}; predicted: ${want.says ?? 'no error'}`;
+    }]);
+  }
   const over = config.over_limit;
   if (over) {
     cases.push([`browser refuses a browser → host message of ${over} bytes`, async () => {
