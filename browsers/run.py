@@ -94,31 +94,27 @@ def chromium_id(manifest):
     return "".join(chr(ord("a") + int(c, 16)) for c in digest)
 
 
-def process_state(pid):
-    """The state letter from /proc/PID/stat, or None when the process is gone."""
+def stat_fields(pid):
+    """The fields of /proc/PID/stat after the command name (state first, then ppid,
+    pgrp, session, ...), or None when the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0].decode()
-    except (FileNotFoundError, ProcessLookupError, IndexError):
+            return f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
         return None
 
 
 def alive(pid):
-    return process_state(pid) not in (None, "Z", "X")
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] not in (b"Z", b"X")
 
 
 def session_members(sid):
     """Every live process in session `sid` (the browser leads its own session)."""
     members = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[4]) == sid and fields[0] not in (b"Z", b"X"):
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = stat_fields(entry)
+        if fields is not None and int(fields[3]) == sid and fields[0] not in (b"Z", b"X"):
             members.append(int(entry))
     return members
 
