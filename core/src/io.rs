@@ -355,7 +355,8 @@ fn write_all_vectored<W: Write + ?Sized>(
 /// on the way out. On Linux, when stdin is a pipe its capacity is raised to 1 MiB (the
 /// unprivileged maximum): Firefox writes a large message a pipe's worth at a time and
 /// slows down with every slice, so 64 MiB took 23.7 s through the default 64 KiB pipe
-/// and 3.0 s through a 1 MiB one (Firefox 140 ESR, `browsers/run.py`).
+/// and 3.0 s through a 1 MiB one (Firefox 140 ESR, `python3 browsers/run.py --browser
+/// firefox` with and without the `F_SETPIPE_SZ` call below).
 ///
 /// ```no_run
 /// use nmframe::{stdio, Limits};
