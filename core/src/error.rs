@@ -74,6 +74,16 @@ pub enum Error {
         /// What the parser expected or found.
         reason: String,
     },
+    /// The payload nests arrays and objects deeper than a decoder that builds a tree
+    /// allows ([`TREE_DEPTH_LIMIT`](crate::TREE_DEPTH_LIMIT)). Such JSON may well be
+    /// valid: browsers send it, and [`JsonDecoder::validate`](crate::JsonDecoder::validate)
+    /// and forwarding have no depth limit.
+    NestingTooDeep {
+        /// Offset in the payload of the bracket that went past the limit.
+        offset: usize,
+        /// The decoder's limit, in levels.
+        limit: usize,
+    },
     /// A value could not be serialized as JSON (for example a map whose keys are not
     /// strings); nothing was written.
     Serialize(String),
@@ -96,6 +106,7 @@ impl Error {
             Error::EmptyFrame { .. }
             | Error::InvalidUtf8 { .. }
             | Error::InvalidJson { .. }
+            | Error::NestingTooDeep { .. }
             | Error::Serialize(_) => false,
         }
     }
@@ -183,6 +194,12 @@ impl fmt::Display for Error {
             Error::InvalidJson { offset, reason } => {
                 write!(f, "payload is not valid JSON at byte {offset}: {reason}")
             }
+            Error::NestingTooDeep { offset, limit } => write!(
+                f,
+                "payload nests arrays and objects deeper than this decoder's limit of \
+                 {limit} levels (at byte {offset}); the JSON may be valid: validation \
+                 and forwarding have no depth limit"
+            ),
             Error::Serialize(reason) => {
                 write!(f, "cannot serialize the message as JSON: {reason}")
             }

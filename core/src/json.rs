@@ -7,6 +7,7 @@ use serde::Deserialize;
 use simd_json::{BorrowedValue, Buffers, ErrorType, Node, Tape};
 
 use crate::error::{Error, Result};
+use crate::validate::Validator;
 
 /// A JSON decoder that keeps simd-json's working buffers from one message to the next,
 /// so that decoding a stream of messages stops allocating once the buffers have grown
@@ -38,16 +39,15 @@ pub struct JsonDecoder {
     buffers: Buffers,
     /// The tape's allocation, kept empty between calls.
     tape: Vec<Node<'static>>,
-    /// A padded copy of the payload for [`validate`](Self::validate), which must not
-    /// rewrite the caller's bytes.
-    scratch: Vec<u8>,
+    /// The tape-free validator behind [`validate`](Self::validate), which reads the
+    /// caller's bytes where they lie.
+    validator: Validator,
 }
 
 impl std::fmt::Debug for JsonDecoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JsonDecoder")
             .field("tape_capacity", &self.tape.capacity())
-            .field("scratch_capacity", &self.scratch.capacity())
             .finish_non_exhaustive()
     }
 }
@@ -69,16 +69,23 @@ impl JsonDecoder {
         JsonDecoder {
             buffers: Buffers::new(len),
             tape: Vec::new(),
-            scratch: Vec::with_capacity(len + simd_json::INPUT_PADDING),
+            validator: Validator::default(),
         }
     }
 
     /// Checks that `payload` is one valid UTF-8 JSON text, with nothing before or after
     /// it but whitespace. `payload` is not modified.
     ///
-    /// Escapes of unpaired UTF-16 surrogates (`"\ud800"`) are valid, as in `JSON.parse`:
-    /// browsers send them for strings cut inside a surrogate pair. Every way of reading
-    /// a value reads them as U+FFFD.
+    /// It accepts what `JSON.parse` accepts. Escapes of unpaired UTF-16 surrogates
+    /// (`"\ud800"`) are valid: browsers send them for strings cut inside a surrogate
+    /// pair, and every way of reading a value reads them as U+FFFD. Nesting has no
+    /// limit (browsers send and accept JSON nested far deeper than the 1024 levels a
+    /// tree is built for here), and numbers of any magnitude are valid (`1e400` is
+    /// `Infinity` to a browser).
+    ///
+    /// This reads the payload once, where it lies: no copy, no tape, and no allocation
+    /// unless the nesting is deeper than 64 levels (and then only until the decoder's
+    /// stack has grown to fit).
     ///
     /// # Errors
     ///
@@ -86,16 +93,7 @@ impl JsonDecoder {
     /// [`Error::InvalidJson`] with the offset and reason.
     pub fn validate(&mut self, payload: &[u8]) -> Result<()> {
         check_not_empty(payload)?;
-        let len = payload.len();
-        self.scratch.clear();
-        self.scratch.extend_from_slice(payload);
-        mend_lone_surrogates(&mut self.scratch);
-        self.scratch.resize(len + simd_json::INPUT_PADDING, 0);
-        let mut tape = Tape(mem::take(&mut self.tape)).reset();
-        let outcome =
-            simd_json::fill_tape_padded(&mut self.scratch, len, &mut self.buffers, &mut tape);
-        self.tape = tape.reset().0;
-        outcome.map_err(|err| convert(&err, payload))
+        self.validator.validate(payload).map(drop)
     }
 
     /// Parses `payload` into a [`Document`] that reads values straight off simd-json's
@@ -440,6 +438,11 @@ fn escaped_unit(bytes: &[u8], i: usize) -> Option<u16> {
     })
 }
 
+/// How deep the paths that build a tree ([`JsonDecoder::parse`], `to_borrowed`,
+/// `deserialize`, [`OwnedDocument`]) let arrays and objects nest: simd-json's fixed
+/// limit, which keeps its stack bounded. [`JsonDecoder::validate`] has none.
+pub const TREE_DEPTH_LIMIT: usize = simd_json::DEFAULT_MAX_DEPTH;
+
 fn check_not_empty(payload: &[u8]) -> Result<()> {
     if payload.is_empty() {
         return Err(Error::InvalidJson {
@@ -460,6 +463,12 @@ fn convert(err: &simd_json::Error, payload: &[u8]) -> Error {
             Ok(_) => err.index(),
         };
         return Error::InvalidUtf8 { offset };
+    }
+    if let ErrorType::DepthLimitExceeded = err.error() {
+        return Error::NestingTooDeep {
+            offset: err.index(),
+            limit: TREE_DEPTH_LIMIT,
+        };
     }
     if let Some(offset) = trailing_data(err, payload) {
         return Error::InvalidJson {
@@ -520,7 +529,6 @@ fn is_json_space(b: u8) -> bool {
 fn describe(err: &ErrorType) -> Cow<'static, str> {
     Cow::Borrowed(match err {
         ErrorType::Eof => "unexpected end of the JSON text",
-        ErrorType::DepthLimitExceeded => "nested deeper than 1024 levels",
         ErrorType::UnterminatedString => "unterminated string",
         ErrorType::InvalidEscape => "invalid escape sequence",
         ErrorType::InvalidUnicodeEscape => "invalid \\u escape",

@@ -67,6 +67,7 @@ mod error;
 mod io;
 mod json;
 mod limits;
+mod validate;
 
 pub use caller::{Browser, Caller};
 pub use decode::{
@@ -75,7 +76,7 @@ pub use decode::{
 pub use encode::{FrameBuffer, encode_frame, encode_header, encode_json};
 pub use error::{Error, Result, header_looks_like_text};
 pub use io::{FrameReader, FrameWriter, stdio};
-pub use json::{Document, JsonDecoder, OwnedDocument};
+pub use json::{Document, JsonDecoder, OwnedDocument, TREE_DEPTH_LIMIT};
 pub use limits::{
     CHROMIUM_MAX_BROWSER_TO_HOST, Cap, Direction, HEADER_LEN, Limits, MAX_BROWSER_TO_HOST,
     MAX_HOST_TO_BROWSER, Role,

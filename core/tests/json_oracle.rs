@@ -64,20 +64,27 @@ fn to_serde(v: &nmframe::simd_json::BorrowedValue<'_>) -> Value {
     }
 }
 
+/// Validation against serde_json's grammar (`IgnoredAny`), the tree paths against its
+/// `Value`: same verdicts, and equal values whenever both accept.
 fn check_agrees(json: &mut JsonDecoder, bytes: &[u8]) -> Result<(), TestCaseError> {
-    let oracle = checks::serde_oracle(bytes);
     let verdict = json.validate(bytes);
-    let mut owned = nmframe::OwnedDocument::new();
-    prop_assert_eq!(
-        owned.parse(bytes).is_ok(),
-        verdict.is_ok(),
-        "OwnedDocument disagrees with validate"
-    );
+    let grammar = checks::serde_grammar(bytes);
     prop_assert_eq!(
         verdict.is_ok(),
-        oracle.is_ok(),
-        "simd-json says {:?}, serde_json says {:?}, for {:?}",
+        grammar.is_ok(),
+        "validate says {:?}, serde_json IgnoredAny says {:?}, for {:?}",
         verdict,
+        grammar,
+        String::from_utf8_lossy(bytes)
+    );
+    let oracle = checks::serde_oracle(bytes);
+    let mut owned = nmframe::OwnedDocument::new();
+    let tree = owned.parse(bytes);
+    prop_assert_eq!(
+        tree.is_ok(),
+        oracle.is_ok(),
+        "simd-json says {:?}, serde_json Value says {:?}, for {:?}",
+        tree,
         oracle,
         String::from_utf8_lossy(bytes)
     );
@@ -253,20 +260,58 @@ fn json_pointer_follows_rfc_6901() {
 }
 
 #[test]
-fn depth_limit_is_a_deliberate_difference_from_serde_json() {
-    // serde_json stops at 128 levels; simd-json allows 1024. Between the two, the
-    // simd-json path accepts what serde_json refuses: documented, not accidental.
+fn nesting_depth_validation_has_no_limit_and_trees_stop_at_1024() {
+    // Browsers send JSON nested far deeper than any tree decoder allows: validation
+    // (and so every echo and forward) accepts any depth. The tree paths stop at
+    // simd-json's 1024 levels, serde_json's Value at 128; both say so.
     let mut json = JsonDecoder::new();
     let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_bytes();
     assert!(serde_json::from_slice::<Value>(&nested(200)).is_err());
-    assert!(json.validate(&nested(200)).is_ok());
-    assert!(json.validate(&nested(1024)).is_ok());
-    let err = json.validate(&nested(1025)).unwrap_err();
+    for depth in [200, 1024, 1025, 10_000, 1_000_000] {
+        json.validate(&nested(depth)).unwrap();
+        checks::serde_grammar(&nested(depth)).unwrap();
+    }
+    assert!(json.parse(&mut nested(1024)).is_ok());
+    let mut owned = nmframe::OwnedDocument::new();
+    assert!(owned.parse(&nested(1024)).is_ok());
+    let too_deep = |err: Error| {
+        assert!(
+            matches!(
+                err,
+                Error::NestingTooDeep {
+                    offset: 1024,
+                    limit: 1024
+                }
+            ),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(text.contains("limit of 1024 levels"), "{text}");
+        assert!(!text.contains("not valid JSON"), "{text}");
+    };
+    too_deep(json.parse(&mut nested(1025)).unwrap_err());
+    too_deep(json.to_borrowed(&mut nested(1025)).unwrap_err());
+    too_deep(json.deserialize::<Value>(&mut nested(5000)).unwrap_err());
+    too_deep(owned.parse(&nested(1025)).unwrap_err());
     assert!(
-        matches!(&err, Error::InvalidJson { reason, .. } if reason.contains("1024")),
-        "{err:?}"
+        json.validate(&nested(1025)[1..]).is_err(),
+        "one bracket short"
     );
-    assert!(json.validate(&nested(10_000)).is_err());
+}
+
+#[test]
+fn numbers_beyond_a_double_are_valid_json_and_refused_as_values() {
+    // JSON.parse reads 1e400 as Infinity: valid JSON, which a browser sends as a
+    // reply. No double holds it, so the tree paths refuse it, as serde_json does.
+    let mut json = JsonDecoder::new();
+    for text in ["1e400", "[-1e400]", &"7".repeat(400)] {
+        json.validate(text.as_bytes()).unwrap();
+        let err = json
+            .deserialize::<Value>(&mut text.as_bytes().to_vec())
+            .unwrap_err();
+        assert!(matches!(err, Error::InvalidJson { .. }), "{err:?}");
+        assert!(serde_json::from_str::<Value>(text).is_err());
+    }
 }
 
 #[test]

@@ -116,6 +116,11 @@ typedef enum nmf_status {
    */
   NMF_NOT_FOUND = 24,
   /**
+   * The JSON nests deeper than a parsed document allows (1024 levels). The text may
+   * be valid: `nmf_json_validate` and the echo path have no depth limit.
+   */
+  NMF_NESTING_TOO_DEEP = 25,
+  /**
    * A bug in nmframe: a Rust panic was caught at the boundary. The handle's last
    * error holds its message; the handle should be freed.
    */
@@ -342,8 +347,9 @@ enum nmf_status nmf_header_write(size_t payload_len, uint32_t max_len, uint8_t *
 /**
  * Checks that `buf` holds one valid UTF-8 JSON text: `NMF_OK`, `NMF_INVALID_UTF8` or
  * `NMF_INVALID_JSON` (an empty buffer is invalid JSON). The buffer is not modified.
- * For the offset and reason of a failure, parse with an `nmf_doc` and read its last
- * error. Buffers are reused per thread: no allocation once warm.
+ * It accepts what a browser's `JSON.parse` accepts: nesting of any depth, numbers of
+ * any magnitude. For the offset and reason of a failure, parse with an `nmf_doc` and
+ * read its last error. Buffers are reused per thread: no allocation once warm.
  *
  * # Safety
  *

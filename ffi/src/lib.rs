@@ -72,6 +72,9 @@ pub enum nmf_status {
     NMF_IO = 23,
     /// A JSON Pointer that names no value.
     NMF_NOT_FOUND = 24,
+    /// The JSON nests deeper than a parsed document allows (1024 levels). The text may
+    /// be valid: `nmf_json_validate` and the echo path have no depth limit.
+    NMF_NESTING_TOO_DEEP = 25,
     /// A bug in nmframe: a Rust panic was caught at the boundary. The handle's last
     /// error holds its message; the handle should be freed.
     NMF_PANIC = 99,
@@ -113,6 +116,7 @@ pub extern "C" fn nmf_status_str(status: c_int) -> *const c_char {
         22 => "invalid JSON\0",
         23 => "I/O error\0",
         24 => "not found\0",
+        25 => "JSON nested deeper than the document's limit\0",
         99 => "panic inside nmframe (a bug)\0",
         _ => "unknown status\0",
     };
@@ -129,6 +133,7 @@ pub(crate) fn status_of(err: &Error) -> nmf_status {
         Error::EmptyFrame { .. } => NMF_EMPTY_FRAME,
         Error::InvalidUtf8 { .. } => NMF_INVALID_UTF8,
         Error::InvalidJson { .. } | Error::Serialize(_) => NMF_INVALID_JSON,
+        Error::NestingTooDeep { .. } => NMF_NESTING_TOO_DEEP,
         _ => NMF_IO,
     }
 }
@@ -343,8 +348,9 @@ thread_local! {
 
 /// Checks that `buf` holds one valid UTF-8 JSON text: `NMF_OK`, `NMF_INVALID_UTF8` or
 /// `NMF_INVALID_JSON` (an empty buffer is invalid JSON). The buffer is not modified.
-/// For the offset and reason of a failure, parse with an `nmf_doc` and read its last
-/// error. Buffers are reused per thread: no allocation once warm.
+/// It accepts what a browser's `JSON.parse` accepts: nesting of any depth, numbers of
+/// any magnitude. For the offset and reason of a failure, parse with an `nmf_doc` and
+/// read its last error. Buffers are reused per thread: no allocation once warm.
 ///
 /// # Safety
 ///

@@ -39,6 +39,7 @@ const (
 	StatusTruncatedPayload Status = C.NMF_TRUNCATED_PAYLOAD
 	StatusInvalidUTF8      Status = C.NMF_INVALID_UTF8
 	StatusInvalidJSON      Status = C.NMF_INVALID_JSON
+	StatusNestingTooDeep   Status = C.NMF_NESTING_TOO_DEEP
 	StatusIO               Status = C.NMF_IO
 	StatusDisconnected     Status = C.NMF_DISCONNECTED
 	StatusPanic            Status = C.NMF_PANIC
