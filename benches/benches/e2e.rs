@@ -3,6 +3,7 @@
 //!
 //!     cargo bench -p nmframe-benches --bench e2e            # the full run (a few minutes)
 //!     cargo bench -p nmframe-benches --bench e2e -- --tiny  # a smoke run (CI)
+//!     cargo bench -p nmframe-benches --bench e2e -- --runs 1 --mib 8  # a quick look
 //!
 //! All hosts get the same pipes (the default 64 KiB), the same payloads, the same
 //! writer (bursts of up to 1 MiB of frames) and the same reader (nmframe's decoder,
@@ -45,7 +46,7 @@ struct Config {
 fn main() {
     // cargo bench passes --bench; the harness takes --tiny.
     let tiny = std::env::args().any(|a| a == "--tiny");
-    let config = if tiny {
+    let mut config = if tiny {
         Config {
             bytes_per_run: 256 << 10,
             runs: 1,
@@ -58,6 +59,19 @@ fn main() {
             pings: 5000,
         }
     };
+    // `--runs N` and `--mib N` trade precision for time while working on one host.
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1)?.parse::<usize>().ok())
+    };
+    if let Some(runs) = flag("--runs") {
+        config.runs = runs.max(1);
+    }
+    if let Some(mib) = flag("--mib") {
+        config.bytes_per_run = mib.max(1) << 20;
+    }
     let (echo_hosts, value_hosts) = build_hosts();
     println!(
         "# nmframe end-to-end benchmark{}\n",
@@ -209,8 +223,12 @@ fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             argv: exe(target.join("value_serde_json")),
         },
         Host {
-            name: "native_messaging 0.3",
+            name: "native_messaging 0.3 (blocking)",
             argv: exe(target.join("value_native_messaging")),
+        },
+        Host {
+            name: "native_messaging 0.3 event_loop (its README)",
+            argv: exe(target.join("value_native_messaging_event_loop")),
         },
         Host {
             name: "chrome_native_messaging 0.3",

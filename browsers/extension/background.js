@@ -137,6 +137,24 @@ async function sendLarge(p, bytes, timeoutMs) {
   return ms;
 }
 
+// `depth` arrays nested inside each other, built without recursion.
+function nested(depth) {
+  let v = 0;
+  for (let i = 0; i < depth; i++) v = [v];
+  return v;
+}
+
+// The depth of a value made by nested(), or -1 when it is not such a value.
+function depthOf(v) {
+  let depth = 0;
+  while (Array.isArray(v)) {
+    if (v.length !== 1) return -1;
+    v = v[0];
+    depth++;
+  }
+  return v === 0 ? depth : -1;
+}
+
 const VARIED = [
   { cmd: 'ping', id: 1 },
   'héllo wörld — 日本語 — Ελληνικά — עברית',
@@ -293,6 +311,59 @@ function browserCases() {
       return `${replies.length} replies; port: ${closed ?? 'open'}; predicted: ${want.says ?? 'no error'}`;
     }]);
   }
+  cases.push([`deepest nesting the browser sends arrives at every host and comes back`, async () => {
+    // A host must accept whatever the browser can send. Nesting is bounded by the
+    // browser's own serializer (JSON.stringify recurses; JSON.parse does not), so find
+    // the deepest array the browser will post, by round trips through the Rust host,
+    // then send exactly that to every host. Depths stop at 524,287: deeper, the echo
+    // (2 bytes a level) no longer fits in a 1 MiB reply.
+    const ceiling = 524287;
+    const tryDepth = async (depth) => {
+      const p = open(config.hosts[0].name);
+      try {
+        p.post(nested(depth));
+        const r = await p.next(10000);
+        return depthOf(r) === depth ? null : `reply of depth ${depthOf(r)}`;
+      } catch (e) {
+        return e.message;
+      } finally {
+        p.close();
+      }
+    };
+    let good = 1025;
+    const first = await tryDepth(good);
+    expect(first === null, `1,025 levels: ${first}`);
+    let bad = null;
+    let why = null;
+    while (good < ceiling) {
+      const d = Math.min(good * 4, ceiling);
+      const r = await tryDepth(d);
+      if (r === null) good = d;
+      else {
+        bad = d;
+        why = r;
+        break;
+      }
+    }
+    while (bad !== null && bad - good > Math.max(16, good / 64)) {
+      const mid = Math.floor((good + bad) / 2);
+      const r = await tryDepth(mid);
+      if (r === null) good = mid;
+      else {
+        bad = mid;
+        why = r;
+      }
+    }
+    for (const h of config.hosts) {
+      const p = open(h.name);
+      p.post(nested(good));
+      const r = await p.next(20000);
+      p.close();
+      expect(depthOf(r) === good, `${h.label} answered ${JSON.stringify(r).slice(0, 100)} to ${good} levels`);
+    }
+    const limit = bad === null ? `at least ${good} (the probe's ceiling)` : `${good} to ${bad - 1}; at ${bad}: ${why}`;
+    return `every host echoes ${good} levels; the browser sends ${limit}`;
+  }]);
   const over = config.over_limit;
   if (over) {
     cases.push([`browser refuses a browser → host message of ${over} bytes`, async () => {

@@ -4,8 +4,10 @@ use std::io::{self, BufWriter, Read, Write};
 use std::process::{Command, Stdio};
 use std::thread;
 
+use bytes::Bytes;
 use nmframe::{
     Error, FrameDecoder, FrameReader, FrameWriter, JsonDecoder, Limits, MAX_HOST_TO_BROWSER, Role,
+    WriterThread,
 };
 
 use crate::run::{note, problem, warn};
@@ -229,10 +231,24 @@ fn send_line(
 }
 
 /// The reference echo host: validate each message with simd-json and send the same
-/// bytes back. Replies to everything already buffered go out in one write.
+/// bytes back. Replies to everything already buffered go out in one write. With a
+/// second core (or `NMFRAME_ECHO_THREAD=1`), replies are written on a thread of their
+/// own while the next messages are read; `NMFRAME_ECHO_THREAD=0` keeps one thread.
 pub fn echo() -> Result<(), Error> {
     let (reader, writer) = nmframe::stdio(Limits::host())?;
-    serve_echo(reader, writer)
+    let threaded = match std::env::var("NMFRAME_ECHO_THREAD").as_deref() {
+        Ok("0") => false,
+        Ok("1") => true,
+        _ => thread::available_parallelism().is_ok_and(|n| n.get() > 1),
+    };
+    // The writer checks the size first and the JSON second: a message too large to
+    // echo costs no validation (and no copy of it).
+    let writer = writer.validate_json();
+    if threaded {
+        serve_echo(reader, writer.spawn_thread()?)
+    } else {
+        serve_echo(reader, writer)
+    }
 }
 
 /// FNV-1a, 32 bits: simple enough that any sender can compute it to compare.
@@ -246,20 +262,78 @@ fn fnv1a32(bytes: &[u8]) -> u32 {
 /// copied into the reply queue.
 const DIRECT_WRITE: usize = 16 * 1024;
 
-pub fn serve_echo<R: Read, W: Write>(
+/// What the echo needs of a writer of frames, on this thread or on its own.
+pub trait Replies {
+    /// Writes (or hands over) one frame without copying it.
+    fn send_frame(&mut self, frame: Bytes) -> Result<(), Error>;
+    /// Queues a copy of a frame for the next flush.
+    fn queue(&mut self, payload: &[u8]) -> Result<(), Error>;
+    /// Sends what is queued.
+    fn flush(&mut self) -> Result<(), Error>;
+    /// Bytes queued.
+    fn queued(&self) -> usize;
+    /// Sends what is queued and waits until it is written.
+    fn close(self) -> Result<(), Error>;
+}
+
+impl<W: Write> Replies for FrameWriter<W> {
+    fn send_frame(&mut self, frame: Bytes) -> Result<(), Error> {
+        self.send(&frame) // with anything queued, in one vectored write
+    }
+    fn queue(&mut self, payload: &[u8]) -> Result<(), Error> {
+        FrameWriter::queue(self, payload)
+    }
+    fn flush(&mut self) -> Result<(), Error> {
+        FrameWriter::flush(self)
+    }
+    fn queued(&self) -> usize {
+        FrameWriter::queued(self)
+    }
+    fn close(mut self) -> Result<(), Error> {
+        FrameWriter::flush(&mut self)
+    }
+}
+
+impl<W: Write + Send + 'static> Replies for WriterThread<W> {
+    fn send_frame(&mut self, frame: Bytes) -> Result<(), Error> {
+        WriterThread::send_frame(self, frame)
+    }
+    fn queue(&mut self, payload: &[u8]) -> Result<(), Error> {
+        WriterThread::queue(self, payload)
+    }
+    fn flush(&mut self) -> Result<(), Error> {
+        WriterThread::flush(self)
+    }
+    fn queued(&self) -> usize {
+        WriterThread::queued(self)
+    }
+    fn close(self) -> Result<(), Error> {
+        self.finish().map(drop)
+    }
+}
+
+/// Echoes every frame `reader` delivers through `writer`, which should check the
+/// JSON (`validate_json`): an invalid message, or one too large to echo, is answered
+/// with an error object giving its size and checksum, and the host goes on.
+pub fn serve_echo<R: Read>(
     mut reader: FrameReader<R>,
-    writer: FrameWriter<W>,
+    mut writer: impl Replies,
 ) -> Result<(), Error> {
-    // The writer checks the size first and the JSON second: a message too large to
-    // echo costs no validation (and no copy of it).
-    let mut writer = writer.validate_json();
     loop {
         let frame = match reader.read_frame()? {
             Some(frame) => frame,
-            None => return Ok(()),
+            None => {
+                return match writer.close() {
+                    Err(err) if err.is_disconnect() => Ok(()),
+                    other => other,
+                };
+            }
         };
+        // A reference to the frame, for the error reply: the frame itself may be
+        // handed over whole.
+        let frame = frame.freeze();
         let checked = if frame.len() >= DIRECT_WRITE {
-            writer.send(&frame) // with anything queued, in one vectored write
+            writer.send_frame(frame.clone())
         } else {
             writer.queue(&frame)
         };

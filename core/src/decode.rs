@@ -226,10 +226,22 @@ pub const MIN_READ: usize = READ_CHUNK / 4;
 /// ```
 #[derive(Debug)]
 pub struct FrameDecoder {
-    /// `buf[..filled]` holds received bytes; `buf[filled..]` is a zeroed read window.
-    /// Keeping the window inside the buffer's length means reads need no `unsafe`.
+    /// The received bytes not yet returned as frames; its spare capacity is the read
+    /// window.
+    ///
+    /// INVARIANT: every byte of the allocation behind `buf` is initialised. `buf` grows
+    /// only in [`reserve`](Self::reserve): by `try_reclaim`, which reuses its own
+    /// allocation and never allocates, or into a `Vec` whose new capacity is zeroed.
+    /// A read window can therefore be handed out as `&mut [u8]` without zeroing it
+    /// first: a 1 MiB frame costs one pass over its bytes (the read), not two.
     buf: BytesMut,
-    filled: usize,
+    /// The allocation `buf` had before its last move, kept (empty) while frames handed
+    /// out from it may still be alive, and reused once they are dropped: a host that
+    /// writes one frame on another thread while it reads the next alternates between
+    /// two allocations instead of making a new one per frame. Same INVARIANT as `buf`.
+    spare: BytesMut,
+    /// Whether frames were split off `buf`'s current allocation: it may be shared.
+    shared_out: bool,
     /// Payload length of the frame whose header is at the start of `buf`, once known.
     pending: Option<usize>,
     /// Stream offset of `buf[0]`.
@@ -249,7 +261,8 @@ impl FrameDecoder {
     pub fn with_cap(cap: Cap) -> Self {
         FrameDecoder {
             buf: BytesMut::new(),
-            filled: 0,
+            spare: BytesMut::new(),
+            shared_out: false,
             pending: None,
             offset: 0,
             cap,
@@ -264,13 +277,13 @@ impl FrameDecoder {
 
     /// Received bytes not yet returned as frames.
     pub fn buffered(&self) -> usize {
-        self.filled
+        self.buf.len()
     }
 
     /// The received bytes not yet returned as frames, starting at
     /// [`offset`](Self::offset): what a diagnosis shows after a bad header.
     pub fn buffered_bytes(&self) -> &[u8] {
-        &self.buf[..self.filled]
+        &self.buf
     }
 
     /// Stream offset of the next byte [`decode`](Self::decode) will look at.
@@ -282,46 +295,81 @@ impl FrameDecoder {
     /// without more input. Writers use this to batch replies: while it is true, more
     /// replies are coming before the next read would block.
     pub fn has_frame(&self) -> bool {
-        let Some(header) = self.buf[..self.filled].first_chunk::<HEADER_LEN>() else {
+        let Some(header) = self.buf.first_chunk::<HEADER_LEN>() else {
             return false;
         };
         let len = frame_len(*header);
-        len <= self.cap.max && HEADER_LEN + len as usize <= self.filled
+        len <= self.cap.max && HEADER_LEN + len as usize <= self.buf.len()
     }
 
     /// Copies `bytes` into the buffer.
     pub fn push(&mut self, bytes: &[u8]) {
-        self.writable(bytes.len())[..bytes.len()].copy_from_slice(bytes);
-        self.commit(bytes.len());
+        self.reserve(bytes.len());
+        // Within the capacity just reserved: `extend_from_slice` does not allocate.
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// Makes room for at least `additional` bytes after the received ones: in the
+    /// allocation the buffer already has when the frames handed out from it were
+    /// dropped (the steady state of a host: nothing allocated, nothing zeroed), or in
+    /// the spare one; otherwise by growing it to exactly the size needed
+    /// (`BytesMut::reserve` would double, leaving a 64 MiB frame in a 128 MiB
+    /// allocation). Only capacity that is new is zeroed, once, to keep the INVARIANT.
+    fn reserve(&mut self, additional: usize) {
+        if self.buf.try_reclaim(additional) {
+            return;
+        }
+        let len = self.buf.len();
+        if self.spare.try_reclaim(len + additional) {
+            // The frames of the previous allocation are gone: move the partial frame
+            // over (within the capacity just reclaimed: no allocation).
+            self.spare.extend_from_slice(&self.buf);
+            std::mem::swap(&mut self.buf, &mut self.spare);
+            self.spare.clear();
+            self.shared_out = false;
+            return;
+        }
+        let mut vec = if self.shared_out {
+            // Frames of this allocation may be alive (a writer thread may hold one):
+            // keep a handle to it as the spare and copy the partial frame out.
+            self.spare = self.buf.split_to(0);
+            let mut vec = Vec::with_capacity(len + additional);
+            vec.extend_from_slice(&std::mem::take(&mut self.buf));
+            vec
+        } else {
+            // BytesMut → Vec hands a unique allocation back without a copy, and
+            // `reserve_exact` grows it in place where the allocator can (large blocks
+            // are remapped): the peak stays near the new size, not old plus new.
+            let mut vec = Vec::from(std::mem::take(&mut self.buf));
+            vec.reserve_exact(additional);
+            vec
+        };
+        self.shared_out = false;
+        vec.resize(vec.capacity(), 0);
+        // Vec (length = capacity) → Bytes → BytesMut, again without a copy.
+        self.buf = BytesMut::from(bytes::Bytes::from(vec));
+        self.buf.truncate(len);
     }
 
     /// A writable region of at least `min` bytes at the end of the buffer, for a
     /// caller that reads into it directly; report how much it filled with
-    /// [`commit`](Self::commit). The region is zeroed the first time it is handed out.
+    /// [`commit`](Self::commit). What the region holds before it is written is
+    /// unspecified (zeros, or bytes of frames already returned).
     pub fn writable(&mut self, min: usize) -> &mut [u8] {
-        let want = self.filled + min;
-        if self.buf.len() < want {
-            let additional = want - self.buf.len();
-            // Reuse the buffer's memory when frames already handed out were dropped;
-            // otherwise grow to exactly what was asked. `BytesMut::reserve` would
-            // double, leaving a 64 MiB frame in a 128 MiB allocation.
-            if self.buf.capacity() - self.buf.len() < additional
-                && !self.buf.try_reclaim(additional)
-            {
-                let mut vec = Vec::from(std::mem::take(&mut self.buf));
-                vec.reserve_exact(additional);
-                // Vec → Bytes → BytesMut hands the unique allocation back without a copy.
-                self.buf = BytesMut::from(bytes::Bytes::from(vec));
-            }
-            self.buf.resize(want, 0);
+        if self.writable_len() < min {
+            self.reserve(min);
         }
-        &mut self.buf[self.filled..]
+        let spare = self.buf.spare_capacity_mut();
+        // SAFETY: `spare` is the buffer's spare capacity, valid for writes of its length
+        // and borrowed mutably from `self` for as long as the returned slice; every byte
+        // of it is initialised (INVARIANT on `buf`), so viewing it as `[u8]` is sound.
+        unsafe { std::slice::from_raw_parts_mut(spare.as_mut_ptr().cast::<u8>(), spare.len()) }
     }
 
     /// The size of the writable region at the end of the buffer: what a
     /// [`commit`](Self::commit) may claim.
     pub fn writable_len(&self) -> usize {
-        self.buf.len() - self.filled
+        self.buf.capacity() - self.buf.len()
     }
 
     /// Marks `n` bytes of the region last returned by [`writable`](Self::writable) as
@@ -336,7 +384,10 @@ impl FrameDecoder {
             "commit of {n} bytes exceeds the {} writable bytes",
             self.writable_len()
         );
-        self.filled += n;
+        let len = self.buf.len() + n;
+        // SAFETY: `len` is within the capacity (asserted above), and every byte up to
+        // the capacity is initialised (INVARIANT on `buf`).
+        unsafe { self.buf.set_len(len) };
     }
 
     /// The size of the next read window: [`READ_CHUNK`] while no large frame is
@@ -344,12 +395,13 @@ impl FrameDecoder {
     /// what has already arrived (so a lying header costs nothing) and never past the
     /// frame's end (so a 64 MiB message ends in a buffer of about 64 MiB).
     pub fn read_window(&self) -> usize {
+        let filled = self.buf.len();
         let len = self.pending.or_else(|| {
-            let header = self.buf[..self.filled].first_chunk::<HEADER_LEN>()?;
+            let header = self.buf.first_chunk::<HEADER_LEN>()?;
             Some(frame_len(*header) as usize)
         });
-        let missing = len.map_or(0, |len| (HEADER_LEN + len).saturating_sub(self.filled));
-        missing.min(self.filled).max(READ_CHUNK)
+        let missing = len.map_or(0, |len| (HEADER_LEN + len).saturating_sub(filled));
+        missing.min(filled).max(READ_CHUNK)
     }
 
     /// Room for the next read, for a caller that does its own I/O: at least `min`
@@ -361,9 +413,9 @@ impl FrameDecoder {
         let min = min.max(MIN_READ);
         if self.writable_len() < min {
             let grow = self.read_window().max(min);
-            return self.writable(grow);
+            self.reserve(grow);
         }
-        &mut self.buf[self.filled..]
+        self.writable(0)
     }
 
     /// Reads once from `reader` straight into the buffer. Returns the number of bytes
@@ -397,7 +449,7 @@ impl FrameDecoder {
         let len = match self.pending {
             Some(len) => len,
             None => {
-                let Some(header) = self.buf[..self.filled].first_chunk::<HEADER_LEN>() else {
+                let Some(header) = self.buf.first_chunk::<HEADER_LEN>() else {
                     return Ok(None);
                 };
                 match check_len(*header, self.cap, self.offset) {
@@ -413,12 +465,12 @@ impl FrameDecoder {
             }
         };
         let total = HEADER_LEN + len;
-        if self.filled < total {
+        if self.buf.len() < total {
             return Ok(None);
         }
         self.buf.advance(HEADER_LEN);
         let frame = self.buf.split_to(len);
-        self.filled -= total;
+        self.shared_out = true;
         self.offset += total as u64;
         self.pending = None;
         Ok(Some(frame))
@@ -432,7 +484,7 @@ impl FrameDecoder {
     /// [`Error::TruncatedHeader`] or [`Error::TruncatedPayload`]; the
     /// [`Error::FrameTooLarge`] again for a stream that had an oversized header.
     pub fn finish(&self) -> Result<()> {
-        let rest = &self.buf[..self.filled];
+        let rest = &self.buf[..];
         if self.poisoned
             && let Some(header) = rest.first_chunk::<HEADER_LEN>()
         {
@@ -451,9 +503,97 @@ impl FrameDecoder {
     /// buffer's memory.
     pub fn reset(&mut self) {
         self.buf.clear();
-        self.filled = 0;
         self.pending = None;
         self.offset = 0;
         self.poisoned = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::Direction;
+
+    /// Feeds `wire` through `read_buf` + `commit` in reads of `step` bytes, keeping
+    /// every `keep`-th frame alive (so that the buffer cannot be reclaimed and must
+    /// grow into a new allocation) and dropping the others (so that it is reclaimed).
+    /// Under Miri this checks the INVARIANT on `buf`: a window handed out without
+    /// zeroing is never uninitialised memory.
+    fn feed(wire: &[u8], step: usize, keep: usize) -> Vec<Vec<u8>> {
+        let mut decoder = FrameDecoder::with_cap(Cap::protocol(Direction::BrowserToHost));
+        let mut kept = Vec::new();
+        let mut out = Vec::new();
+        let mut at = 0;
+        loop {
+            while let Some(frame) = decoder.decode().unwrap() {
+                out.push(frame.to_vec());
+                if keep != 0 && out.len() % keep == 0 {
+                    kept.push(frame);
+                }
+            }
+            if at == wire.len() {
+                break;
+            }
+            let n = step.min(wire.len() - at);
+            let room = decoder.read_buf(0);
+            // Whatever the window holds before the read is readable: old bytes or zeros.
+            // (Its ends only: Miri checks every byte read, at great cost.)
+            let ends = room.iter().take(512).chain(room.iter().rev().take(512));
+            std::hint::black_box(ends.fold(0u8, |a, &b| a ^ b));
+            let n = n.min(room.len());
+            room[..n].copy_from_slice(&wire[at..at + n]);
+            decoder.commit(n);
+            at += n;
+        }
+        decoder.finish().unwrap();
+        drop(kept);
+        out
+    }
+
+    #[test]
+    fn windows_reused_without_zeroing_hold_exactly_what_arrived() {
+        let sizes: &[usize] = if cfg!(miri) {
+            &[0, 1, 7, 300, 5000, 70_000, 3]
+        } else {
+            &[0, 1, 7, 300, 5000, 70_000, 3, 20_000, 300_000, 1 << 20]
+        };
+        let payloads: Vec<Vec<u8>> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|k| (k * 31 + i) as u8).collect())
+            .collect();
+        let mut wire = Vec::new();
+        for p in &payloads {
+            wire.extend_from_slice(&(p.len() as u32).to_ne_bytes());
+            wire.extend_from_slice(p);
+        }
+        let steps: &[usize] = if cfg!(miri) {
+            &[4096, 65_536]
+        } else {
+            &[1000, 4096, 65_536]
+        };
+        for &step in steps.iter().chain([&wire.len()]) {
+            for keep in [0, 1, 2, 3] {
+                assert_eq!(
+                    feed(&wire, step, keep),
+                    payloads,
+                    "step {step}, keep {keep}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn push_writable_and_commit_agree() {
+        let mut decoder = FrameDecoder::with_cap(Cap::protocol(Direction::BrowserToHost));
+        decoder.push(&3u32.to_ne_bytes());
+        let room = decoder.writable(2);
+        assert!(room.len() >= 2);
+        room[..2].copy_from_slice(b"[1");
+        decoder.commit(2);
+        assert!(decoder.decode().unwrap().is_none());
+        decoder.push(b"]");
+        assert_eq!(&decoder.decode().unwrap().unwrap()[..], b"[1]");
+        assert_eq!(decoder.buffered(), 0);
     }
 }

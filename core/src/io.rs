@@ -11,6 +11,7 @@ use crate::encode::{encode_header, encode_json};
 use crate::error::{Error, Result};
 use crate::json::JsonDecoder;
 use crate::limits::{Cap, Limits};
+use crate::threaded::WriterThread;
 
 /// Reads frames from any [`Read`], one [`BytesMut`] per message.
 ///
@@ -227,7 +228,7 @@ impl<W: Write> FrameWriter<W> {
         self.cap
     }
 
-    fn check_raw(&mut self, payload: &[u8]) -> Result<[u8; 4]> {
+    pub(crate) fn check_raw(&mut self, payload: &[u8]) -> Result<[u8; 4]> {
         let header = encode_header(payload.len(), self.cap)?;
         if let Some(json) = &mut self.json {
             json.validate(payload)?;
@@ -309,6 +310,33 @@ impl<W: Write> FrameWriter<W> {
             .map_err(Error::from_write)
     }
 
+    /// Moves the writer onto a thread of its own: see [`WriterThread`]. Frames queued
+    /// so far go out first. Worth it where a second core is there to overlap reading
+    /// with writing; a host on one core, or one that wants no thread, keeps the
+    /// `FrameWriter`.
+    ///
+    /// # Errors
+    ///
+    /// When the thread cannot be started.
+    pub fn spawn_thread(self) -> io::Result<WriterThread<W>>
+    where
+        W: Send + 'static,
+    {
+        WriterThread::spawn(self)
+    }
+
+    /// The checks of this writer on a writer of nothing, the wrapped writer, and the
+    /// queued bytes.
+    pub(crate) fn into_parts(self) -> (FrameWriter<io::Sink>, W, Vec<u8>) {
+        let checker = FrameWriter {
+            inner: io::sink(),
+            cap: self.cap,
+            pending: Vec::new(),
+            json: self.json,
+        };
+        (checker, self.inner, self.pending)
+    }
+
     /// The wrapped writer.
     pub fn get_ref(&self) -> &W {
         &self.inner
@@ -327,7 +355,7 @@ impl<W: Write> FrameWriter<W> {
 
 /// `Write::write_all_vectored`, which std has not stabilised: loops over partial
 /// writes and `EINTR` until every slice is written.
-fn write_all_vectored<W: Write + ?Sized>(
+pub(crate) fn write_all_vectored<W: Write + ?Sized>(
     writer: &mut W,
     mut slices: &mut [IoSlice<'_>],
 ) -> io::Result<()> {

@@ -9,6 +9,7 @@
 //! | you need | use |
 //! | --- | --- |
 //! | a host loop over stdin/stdout | [`stdio`], [`FrameReader`], [`FrameWriter`] |
+//! | replies written on a second core while the next messages are read | [`WriterThread`] |
 //! | frames out of a buffer you own, no copy, no allocation | [`decode_frame`], [`SliceFrames`] |
 //! | frames out of a stream you feed yourself | [`FrameDecoder`] |
 //! | frames into a buffer | [`encode_header`], [`encode_frame`], [`encode_json`] |
@@ -67,6 +68,7 @@ mod error;
 mod io;
 mod json;
 mod limits;
+mod threaded;
 mod validate;
 
 pub use caller::{Browser, Caller};
@@ -81,6 +83,7 @@ pub use limits::{
     CHROMIUM_MAX_BROWSER_TO_HOST, Cap, Direction, HEADER_LEN, Limits, MAX_BROWSER_TO_HOST,
     MAX_HOST_TO_BROWSER, Role,
 };
+pub use threaded::WriterThread;
 
 /// The simd-json this crate decodes with, for its value traits
 /// (`use nmframe::simd_json::prelude::*`) and value types.

@@ -104,6 +104,92 @@ fn steady_state_read_and_validate_allocates_nothing() {
 }
 
 #[test]
+fn steady_state_echo_through_the_writer_thread_allocates_nothing() {
+    // The echo of nmframe's own host, for replies it batches: the batch buffers go
+    // back and forth between the threads. (Large frames handed over whole are the next
+    // test: whether one is still being written when the next is read is a race.)
+    let (warm, msgs) = messages();
+    let mut wire = wire(&warm, &msgs);
+    // The messages twice: the second round runs on buffers the first has grown.
+    let again = wire.clone();
+    wire.extend_from_slice(&again[4 + warm.len()..]);
+    let mut reader = FrameReader::new(
+        Pipe {
+            data: &wire,
+            step: 16 * 1024,
+        },
+        Limits::host(),
+    );
+    let mut writer = nmframe::FrameWriter::new(io::sink(), Limits::browser())
+        .validate_json()
+        .spawn_thread()
+        .unwrap();
+    let mut echo = |reader: &mut FrameReader<Pipe<'_>>, frames: usize| {
+        for _ in 0..frames {
+            let frame = reader.read_frame().unwrap().unwrap();
+            if frame.len() >= 16 * 1024 {
+                writer.send_frame(frame).unwrap();
+            } else {
+                writer.queue(&frame).unwrap();
+            }
+            if !reader.has_frame() {
+                writer.flush().unwrap();
+            }
+        }
+    };
+    echo(&mut reader, 1 + msgs.len());
+    let before = allocs();
+    echo(&mut reader, msgs.len());
+    let after = allocs();
+    assert!(reader.read_frame().unwrap().is_none());
+    writer.finish().unwrap();
+    assert_eq!(
+        after - before,
+        0,
+        "allocations while echoing {} frames through the writer thread",
+        msgs.len()
+    );
+}
+
+#[test]
+fn a_frame_held_while_the_next_is_read_costs_no_allocation() {
+    // What a writer thread does to the decoder: frame N is still being written while
+    // frame N + 1 arrives. The decoder alternates between two allocations.
+    let payload = vec![b'7'; 300_000];
+    let mut wire = Vec::new();
+    for _ in 0..20 {
+        wire.extend_from_slice(&(payload.len() as u32).to_ne_bytes());
+        wire.extend_from_slice(&payload);
+    }
+    let mut reader = FrameReader::new(
+        Pipe {
+            data: &wire,
+            step: 64 * 1024,
+        },
+        Limits::host(),
+    );
+    let mut held = reader.read_frame().unwrap().unwrap();
+    for _ in 0..3 {
+        held = reader.read_frame().unwrap().unwrap();
+    }
+    let before = allocs();
+    let mut frames = 4;
+    while let Some(next) = reader.read_frame().unwrap() {
+        assert_eq!(next[..], payload[..]);
+        held = next; // the previous frame is dropped only now
+        frames += 1;
+    }
+    let after = allocs();
+    drop(held);
+    assert_eq!(frames, 20);
+    assert_eq!(
+        after - before,
+        0,
+        "allocations while holding one frame at a time"
+    );
+}
+
+#[test]
 fn steady_state_read_and_borrowed_decode_allocates_nothing() {
     use nmframe::simd_json::prelude::*;
     let (warm, msgs) = messages();

@@ -513,9 +513,14 @@ fn doc_parse_errors_carry_offsets_and_empty_the_document() {
     // Deeper than a document allows, yet valid: a status of its own, never "invalid".
     let deep = [vec![b'['; 1025], vec![b']'; 1025]].concat();
     assert_eq!(doc.parse(&deep), NMF_NESTING_TOO_DEEP);
-    assert!(doc.error().contains("limit of 1024 levels"), "{}", doc.error());
+    assert!(
+        doc.error().contains("limit of 1024 levels"),
+        "{}",
+        doc.error()
+    );
     // SAFETY: a live buffer and its length.
-    assert_eq!(unsafe { nmf_json_validate(deep.as_ptr(), deep.len()) }, NMF_OK);
+    let validated = unsafe { nmf_json_validate(deep.as_ptr(), deep.len()) };
+    assert_eq!(validated, NMF_OK);
     assert_eq!(doc.parse(b"[\"ok\xc0\"]"), NMF_INVALID_UTF8);
     assert_eq!(doc.error(), "payload is not valid UTF-8 at byte 4");
     // SAFETY: live doc; (NULL, 0) is an empty buffer, (NULL, 1) is refused.

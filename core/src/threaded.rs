@@ -1,0 +1,254 @@
+//! A frame writer that writes on a thread of its own, so that a host reads and checks
+//! the next messages while the replies to the last ones are still going out.
+
+use std::io::{self, IoSlice, Write};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::encode::encode_json;
+use crate::error::{Error, Result};
+use crate::io::{FrameWriter, write_all_vectored};
+use crate::limits::{Cap, HEADER_LEN};
+
+/// Jobs handed to the writing thread at most: the bound on what is in flight when the
+/// browser stops reading (two batches, or two frames, plus the one being written).
+const DEPTH: usize = 2;
+
+/// What the writing thread writes, in order.
+enum Job {
+    /// Whole frames, headers included, queued by [`WriterThread::queue`]. The buffer
+    /// comes back emptied for reuse.
+    Batch(Vec<u8>),
+    /// One frame written from where it lies: a large payload is not copied.
+    Frame([u8; HEADER_LEN], Bytes),
+}
+
+/// A [`FrameWriter`] moved onto a thread of its own, made by
+/// [`FrameWriter::spawn_thread`].
+///
+/// On a machine with a second core this overlaps the two halves of a host's work:
+/// reading and checking the next messages, and copying the replies into the pipe. The
+/// refusals ([`Error::FrameTooLarge`], [`Error::EmptyFrame`], invalid JSON with
+/// [`FrameWriter::validate_json`]) happen in the caller's thread, before anything is
+/// handed over, with nothing written. Write errors happen on the writing thread; it then
+/// stops, so nothing is ever written after a frame that failed half-way, and every later
+/// call returns the error ([`Error::Disconnected`] when the browser went away).
+///
+/// Memory stays bounded when the browser stops reading: the caller blocks once two
+/// flushes or frames are waiting. Once warm, nothing is allocated per message: batch
+/// buffers go back and forth between the threads.
+///
+/// ```
+/// use nmframe::{FrameReader, FrameWriter, Limits};
+///
+/// let mut wire = Vec::new();
+/// for msg in [&b"[1]"[..], b"[2]"] {
+///     nmframe::encode_frame(&mut wire, msg, Limits::browser().outbound())?;
+/// }
+/// let mut reader = FrameReader::new(&wire[..], Limits::host());
+/// let mut writer = FrameWriter::new(Vec::new(), Limits::host()).spawn_thread()?;
+/// while let Some(frame) = reader.read_frame()? {
+///     writer.queue(&frame)?;
+///     if !reader.has_frame() {
+///         writer.flush()?; // hands the batch over; does not wait for the write
+///     }
+/// }
+/// let out = writer.finish()?; // waits until everything is written
+/// assert_eq!(out, wire);
+/// # Ok::<(), nmframe::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct WriterThread<W> {
+    cap: Cap,
+    checker: FrameWriter<io::Sink>,
+    /// Frames queued for the next flush.
+    batch: Vec<u8>,
+    jobs: Option<SyncSender<Job>>,
+    /// Emptied batch buffers coming back from the writing thread.
+    spent: Receiver<Vec<u8>>,
+    thread: Option<JoinHandle<io::Result<W>>>,
+    /// The write error that stopped the thread, kept to be returned again.
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl<W: Write + Send + 'static> WriterThread<W> {
+    pub(crate) fn spawn(writer: FrameWriter<W>) -> io::Result<Self> {
+        let (checker, inner, queued) = writer.into_parts();
+        let (jobs, incoming) = sync_channel::<Job>(DEPTH);
+        let (give_back, spent) = sync_channel::<Vec<u8>>(DEPTH + 1);
+        let thread = std::thread::Builder::new()
+            .name("nmframe-writer".into())
+            .spawn(move || write_jobs(inner, &incoming, &give_back))?;
+        Ok(WriterThread {
+            cap: checker.cap(),
+            checker,
+            batch: queued,
+            jobs: Some(jobs),
+            spent,
+            thread: Some(thread),
+            failed: None,
+        })
+    }
+
+    /// The cap messages are checked against.
+    pub fn cap(&self) -> Cap {
+        self.cap
+    }
+
+    /// Bytes queued and not yet handed to the writing thread.
+    pub fn queued(&self) -> usize {
+        self.batch.len()
+    }
+
+    /// Adds a frame holding `payload` to the batch, copying it. Nothing is handed over
+    /// until [`flush`](Self::flush) or the next [`send_frame`](Self::send_frame).
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`FrameWriter::queue`], with the batch left as it was; the error
+    /// that stopped the writing thread.
+    pub fn queue(&mut self, payload: &[u8]) -> Result<()> {
+        self.check_alive()?;
+        let header = self.checker.check_raw(payload)?;
+        self.batch.extend_from_slice(&header);
+        self.batch.extend_from_slice(payload);
+        Ok(())
+    }
+
+    /// Serializes `value` as a frame at the end of the batch.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::FrameTooLarge`] or [`Error::Serialize`], with the batch left as it was;
+    /// the error that stopped the writing thread.
+    pub fn queue_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.check_alive()?;
+        encode_json(&mut self.batch, value, self.cap).map(drop)
+    }
+
+    /// Hands the batch, then `frame` without copying it, to the writing thread. A
+    /// frame from a [`FrameReader`](crate::FrameReader) (a `BytesMut`) converts without
+    /// a copy; keep a clone of the `Bytes` (a reference count) to look at it again.
+    ///
+    /// # Errors
+    ///
+    /// The refusals of [`FrameWriter::send`], with nothing handed over; the error that
+    /// stopped the writing thread.
+    pub fn send_frame(&mut self, frame: impl Into<Bytes>) -> Result<()> {
+        let frame = frame.into();
+        self.check_alive()?;
+        let header = self.checker.check_raw(&frame)?;
+        self.flush()?;
+        self.hand_over(Job::Frame(header, frame))
+    }
+
+    /// Hands the batch to the writing thread. It returns as soon as the thread has
+    /// room for it (at once, unless two jobs are already waiting), not when the bytes
+    /// are written: [`finish`](Self::finish) waits for that.
+    ///
+    /// # Errors
+    ///
+    /// The error that stopped the writing thread.
+    pub fn flush(&mut self) -> Result<()> {
+        self.check_alive()?;
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        // A buffer the thread gave back, or (while warming up) a new one.
+        let next = self.spent.try_recv().unwrap_or_default();
+        let batch = std::mem::replace(&mut self.batch, next);
+        self.hand_over(Job::Batch(batch))
+    }
+
+    /// Flushes, waits until every byte is written, and gives the writer back.
+    ///
+    /// # Errors
+    ///
+    /// The error that stopped the writing thread.
+    pub fn finish(mut self) -> Result<W> {
+        self.flush()?;
+        self.stop()
+    }
+
+    fn hand_over(&mut self, job: Job) -> Result<()> {
+        let sent = match &self.jobs {
+            Some(jobs) => jobs.send(job).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // The thread has stopped: joining it gives the error that stopped it.
+            return Err(self.stop().err().unwrap_or_else(|| self.stopped()));
+        }
+        Ok(())
+    }
+
+    fn check_alive(&self) -> Result<()> {
+        match self.failed {
+            Some(_) => Err(self.stopped()),
+            None => Ok(()),
+        }
+    }
+
+    /// The error for a call after the thread stopped.
+    fn stopped(&self) -> Error {
+        let (kind, text) = self.failed.clone().unwrap_or((
+            io::ErrorKind::BrokenPipe,
+            "the writing thread has stopped".into(),
+        ));
+        Error::from_write(io::Error::new(kind, text))
+    }
+
+    /// Closes the jobs channel and joins the thread.
+    fn stop(&mut self) -> Result<W> {
+        self.jobs = None;
+        let Some(thread) = self.thread.take() else {
+            return Err(self.stopped());
+        };
+        match thread.join() {
+            Ok(Ok(inner)) => Ok(inner),
+            Ok(Err(err)) => {
+                self.failed = Some((err.kind(), err.to_string()));
+                Err(Error::from_write(err))
+            }
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl<W> Drop for WriterThread<W> {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread once it has written what it holds.
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The writing thread: writes every job in order and flushes after each, until the
+/// channel closes or a write fails (then it stops: nothing follows a broken frame).
+fn write_jobs<W: Write>(
+    mut out: W,
+    jobs: &Receiver<Job>,
+    give_back: &SyncSender<Vec<u8>>,
+) -> io::Result<W> {
+    for job in jobs {
+        match job {
+            Job::Batch(mut batch) => {
+                out.write_all(&batch)?;
+                batch.clear();
+                // A full return channel means buffers enough are in circulation.
+                let _ = give_back.try_send(batch);
+            }
+            Job::Frame(header, frame) => {
+                let mut slices = [IoSlice::new(&header), IoSlice::new(&frame)];
+                write_all_vectored(&mut out, &mut slices)?;
+            }
+        }
+        out.flush()?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,208 @@
+//! The writer thread: order, refusals in the caller's thread, a failed write that stops
+//! everything after it, and backpressure when the reader stalls.
+
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use nmframe::{Error, FrameWriter, Limits, SliceFrames};
+
+/// A writer whose bytes the test can read while the thread owns it.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn replies(wire: &[u8]) -> Vec<Vec<u8>> {
+    SliceFrames::new(wire, Limits::browser().inbound())
+        .map(|f| f.unwrap().to_vec())
+        .collect()
+}
+
+#[test]
+fn frames_leave_in_the_order_they_were_given() {
+    let mut writer = FrameWriter::new(Vec::new(), Limits::host())
+        .spawn_thread()
+        .unwrap();
+    let mut sent = Vec::new();
+    for i in 0..300usize {
+        let msg = format!("[{i},\"{}\"]", "x".repeat(i * 97 % 40_000)).into_bytes();
+        if i % 3 == 0 {
+            writer.send_frame(BytesMut::from(&msg[..])).unwrap();
+        } else {
+            writer.queue(&msg).unwrap();
+        }
+        if i % 7 == 0 {
+            writer.flush().unwrap();
+        }
+        sent.push(msg);
+    }
+    writer.queue_json(&["last"]).unwrap();
+    sent.push(br#"["last"]"#.to_vec());
+    let out = writer.finish().unwrap();
+    assert_eq!(replies(&out), sent);
+}
+
+#[test]
+fn refusals_happen_in_the_callers_thread_with_nothing_written() {
+    let sink = Shared::default();
+    let mut writer = FrameWriter::new(sink.clone(), Limits::host())
+        .validate_json()
+        .spawn_thread()
+        .unwrap();
+    let too_big = BytesMut::from(&vec![b' '; (1 << 20) + 1][..]);
+    assert!(matches!(
+        writer.send_frame(too_big),
+        Err(Error::FrameTooLarge {
+            len: 1_048_577,
+            header: None,
+            ..
+        })
+    ));
+    assert!(matches!(
+        writer.queue(b"{\"a\":}"),
+        Err(Error::InvalidJson { offset: 5, .. })
+    ));
+    assert!(matches!(writer.queue(b""), Err(Error::EmptyFrame { .. })));
+    assert_eq!(writer.queued(), 0, "a refusal leaves the batch as it was");
+    writer.queue(b"[1]").unwrap();
+    writer.finish().unwrap();
+    assert_eq!(replies(&sink.0.lock().unwrap()), vec![b"[1]".to_vec()]);
+}
+
+/// Accepts `room` bytes, then fails every write as a closed pipe does.
+#[derive(Debug)]
+struct Closes {
+    room: usize,
+    written: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Write for Closes {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.room == 0 {
+            return Err(io::ErrorKind::BrokenPipe.into());
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        self.written.lock().unwrap().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_write_that_fails_half_way_stops_the_thread_and_every_later_call_says_so() {
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let out = Closes {
+        room: 4 + 3 + 4 + 5, // the first frame and part of the second
+        written: written.clone(),
+    };
+    let mut writer = FrameWriter::new(out, Limits::host())
+        .spawn_thread()
+        .unwrap();
+    writer.queue(b"[1]").unwrap();
+    writer.flush().unwrap();
+    writer
+        .send_frame(BytesMut::from(&b"[2222222]"[..]))
+        .unwrap();
+    // The failure surfaces on a later call, as a disconnect; it stays.
+    let mut failures = 0;
+    for _ in 0..100 {
+        match writer.queue(b"[3]").and_then(|()| writer.flush()) {
+            Ok(()) => std::thread::sleep(Duration::from_millis(5)),
+            Err(err) => {
+                assert!(err.is_disconnect(), "{err:?}");
+                failures += 1;
+                if failures == 3 {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(failures, 3, "the error is returned by every call after it");
+    assert!(writer.finish().unwrap_err().is_disconnect());
+    // Nothing was written after the frame that broke: the stream ends inside it.
+    let wire = written.lock().unwrap().clone();
+    assert_eq!(wire.len(), 4 + 3 + 4 + 5);
+    let mut frames = SliceFrames::new(&wire, Limits::browser().inbound());
+    assert_eq!(frames.next().unwrap().unwrap(), b"[1]");
+    assert!(frames.next().is_none());
+    assert!(matches!(
+        frames.finish(),
+        Err(Error::TruncatedPayload {
+            expected: 9,
+            received: 5,
+            ..
+        })
+    ));
+}
+
+/// Blocks every write until the test opens the gate, counting bytes.
+struct Gated {
+    open: Arc<Mutex<bool>>,
+    bytes: Arc<AtomicUsize>,
+}
+
+impl Write for Gated {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        while !*self.open.lock().unwrap() {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.bytes.fetch_add(buf.len(), Ordering::SeqCst);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_stalled_reader_blocks_the_caller_after_two_jobs() {
+    let open = Arc::new(Mutex::new(false));
+    let bytes = Arc::new(AtomicUsize::new(0));
+    let flushed = Arc::new(AtomicUsize::new(0));
+    let gated = Gated {
+        open: open.clone(),
+        bytes: bytes.clone(),
+    };
+    let caller = {
+        let flushed = flushed.clone();
+        std::thread::spawn(move || {
+            let mut writer = FrameWriter::new(gated, Limits::host())
+                .spawn_thread()
+                .unwrap();
+            let msg = vec![b'1'; 100_000];
+            for _ in 0..10 {
+                writer.queue(&msg).unwrap();
+                writer.flush().unwrap();
+                flushed.fetch_add(1, Ordering::SeqCst);
+            }
+            writer.finish().unwrap();
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    // One job being written (blocked), two waiting, the caller blocked on the fourth:
+    // at most three batches of 100 kB are held, whatever the caller wants to send.
+    let held = flushed.load(Ordering::SeqCst);
+    assert!(
+        held <= 3,
+        "{held} flushes went through while nothing could be written"
+    );
+    assert_eq!(bytes.load(Ordering::SeqCst), 0);
+    *open.lock().unwrap() = true;
+    caller.join().unwrap();
+    assert_eq!(flushed.load(Ordering::SeqCst), 10);
+    assert_eq!(bytes.load(Ordering::SeqCst), 10 * (4 + 100_000));
+}
