@@ -28,6 +28,8 @@ const SIZES: [(&str, usize); 4] = [
 struct Host {
     name: &'static str,
     argv: Vec<OsString>,
+    /// Set in the host's environment.
+    env: &'static [(&'static str, &'static str)],
 }
 
 impl Host {
@@ -103,7 +105,7 @@ fn main() {
         );
     }
     latency_table(&echo_hosts, &config);
-    memory_table(&echo_hosts[..3]);
+    memory_table(&[&echo_hosts[0], &echo_hosts[1], &echo_hosts[3]]);
 }
 
 /// Builds every host and returns (echo hosts, value hosts); `cat` first.
@@ -191,48 +193,64 @@ fn build_hosts() -> (Vec<Host>, Vec<Host>) {
         Host {
             name: "cat (no framing: the limit)",
             argv: vec!["cat".into()],
+            env: &[],
         },
         Host {
             name: "nmframe echo (Rust)",
             argv: vec![target.join("nmframe").into(), "echo".into()],
+            env: &[],
+        },
+        Host {
+            name: "nmframe echo, one thread",
+            argv: vec![target.join("nmframe").into(), "echo".into()],
+            env: &[("NMFRAME_ECHO_THREAD", "0")],
         },
         Host {
             name: "C echo on libnmframe",
             argv: exe(c_echo),
+            env: &[],
         },
         Host {
             name: "C++ echo on nmframe.hpp",
             argv: exe(cpp_echo),
+            env: &[],
         },
         Host {
             name: "Go echo on libnmframe",
             argv: exe(go_echo),
+            env: &[],
         },
         Host {
             name: "plain C, read/writev per frame",
             argv: exe(plain),
+            env: &[],
         },
     ];
     let value = vec![
         Host {
             name: "nmframe (simd-json value)",
             argv: exe(target.join("value_nmframe")),
+            env: &[],
         },
         Host {
             name: "std + serde_json (Value)",
             argv: exe(target.join("value_serde_json")),
+            env: &[],
         },
         Host {
             name: "native_messaging 0.3 (blocking)",
             argv: exe(target.join("value_native_messaging")),
+            env: &[],
         },
         Host {
             name: "native_messaging 0.3 event_loop (its README)",
             argv: exe(target.join("value_native_messaging_event_loop")),
+            env: &[],
         },
         Host {
             name: "chrome_native_messaging 0.3",
             argv: exe(target.join("value_chrome_native_messaging")),
+            env: &[],
         },
     ];
     (echo, value)
@@ -251,6 +269,7 @@ fn spawn(host: &Host) -> Child {
     if !host.is_cat() {
         cmd.arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/");
     }
+    cmd.envs(host.env.iter().copied());
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -427,7 +446,7 @@ fn latency_table(hosts: &[Host], config: &Config) {
 }
 
 /// Memory under the cases the issue names, for the nmframe hosts.
-fn memory_table(hosts: &[Host]) {
+fn memory_table(hosts: &[&Host]) {
     println!("## Memory (peak RSS of the host, VmHWM)\n");
     println!(
         "| host | idle (after one small message) | after one 64 MiB message | 4 GiB header + 10 bytes |"
