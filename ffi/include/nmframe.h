@@ -59,6 +59,17 @@
 #define NMF_HOST_GUARD_STDOUT 1
 
 /**
+ * `nmf_host_new` flag: write replies on a thread of the library's own, so that reading
+ * and checking the next messages overlaps writing the last replies (worth it with a
+ * second core). `nmf_host_queue` and `nmf_host_send` still check and copy the message
+ * before they return (the buffer is the caller's again at once); a send or flush hands
+ * the queue over without waiting for the write. A failed write stops the thread:
+ * every later call returns its status (`NMF_DISCONNECTED` when the browser went away).
+ * `nmf_host_free` waits until every reply handed over is written.
+ */
+#define NMF_HOST_WRITER_THREAD 2
+
+/**
  * The outcome of a call. The numbers are part of the ABI and are never reused.
  */
 typedef enum nmf_status {
@@ -522,7 +533,7 @@ const char *nmf_doc_last_error(const struct nmf_doc *doc);
  *
  * - `argc`/`argv`: `main`'s arguments, parsed for the caller's identity (see
  *   `nmf_host_caller`). With `argv` NULL the process's own command line is read.
- * - `flags`: `NMF_HOST_GUARD_STDOUT` or 0.
+ * - `flags`: `NMF_HOST_GUARD_STDOUT`, `NMF_HOST_WRITER_THREAD`, both (`|`) or 0.
  * - `max_inbound`: cap on messages read, 0 for the protocol's 4 GiB − 1 (Chromium
  *   sends at most 64 MiB).
  *
@@ -577,7 +588,8 @@ enum nmf_status nmf_host_recv(struct nmf_host *host, uint8_t **payload, size_t *
 /**
  * Sends one message: checks that it is non-empty, at most 1 MiB and valid UTF-8
  * JSON, then writes header and payload (after anything queued) in one vectored write,
- * retrying on `EINTR` and partial writes, and flushes. On `NMF_EMPTY_FRAME`,
+ * retrying on `EINTR` and partial writes, and flushes (with `NMF_HOST_WRITER_THREAD`:
+ * copies it and hands it, after anything queued, to the writer thread). On `NMF_EMPTY_FRAME`,
  * `NMF_FRAME_TOO_LARGE`, `NMF_INVALID_UTF8` or `NMF_INVALID_JSON` nothing was written
  * and the host can go on. `NMF_DISCONNECTED`: the browser went away.
  *

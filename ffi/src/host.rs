@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io;
 
 use bytes::BytesMut;
-use nmframe::{Browser, Caller, FrameReader, FrameWriter, Limits};
+use nmframe::{Browser, Caller, FrameReader, FrameWriter, Limits, WriterThread};
 
 use crate::nmf_status::{self, *};
 use crate::{Handle, LastError, size_t, with_handle};
@@ -15,10 +15,51 @@ use crate::{Handle, LastError, size_t, with_handle};
 /// the browser's log instead of corrupting the stream.
 pub const NMF_HOST_GUARD_STDOUT: u32 = 1;
 
+/// `nmf_host_new` flag: write replies on a thread of the library's own, so that reading
+/// and checking the next messages overlaps writing the last replies (worth it with a
+/// second core). `nmf_host_queue` and `nmf_host_send` still check and copy the message
+/// before they return (the buffer is the caller's again at once); a send or flush hands
+/// the queue over without waiting for the write. A failed write stops the thread:
+/// every later call returns its status (`NMF_DISCONNECTED` when the browser went away).
+/// `nmf_host_free` waits until every reply handed over is written.
+pub const NMF_HOST_WRITER_THREAD: u32 = 2;
+
+/// The flags `nmf_host_new` knows.
+const KNOWN_FLAGS: u32 = NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD;
+
+/// Where replies go: written by the calling thread, or by the host's writer thread.
+enum Writer {
+    Direct(FrameWriter<File>),
+    Threaded(WriterThread<File>),
+}
+
+impl Writer {
+    fn send(&mut self, payload: &[u8]) -> nmframe::Result<()> {
+        match self {
+            Writer::Direct(w) => w.send(payload),
+            Writer::Threaded(w) => w.queue(payload).and_then(|()| w.flush()),
+        }
+    }
+
+    fn queue(&mut self, payload: &[u8]) -> nmframe::Result<()> {
+        match self {
+            Writer::Direct(w) => w.queue(payload),
+            Writer::Threaded(w) => w.queue(payload),
+        }
+    }
+
+    fn flush(&mut self) -> nmframe::Result<()> {
+        match self {
+            Writer::Direct(w) => w.flush(),
+            Writer::Threaded(w) => w.flush(),
+        }
+    }
+}
+
 /// A native-messaging host on the process's stdin and stdout.
 pub struct nmf_host {
     reader: FrameReader<File>,
-    writer: FrameWriter<File>,
+    writer: Writer,
     /// The frame last handed out by `nmf_host_recv`.
     current: Option<BytesMut>,
     caller: CallerStrings,
@@ -96,7 +137,7 @@ impl CallerStrings {
 ///
 /// - `argc`/`argv`: `main`'s arguments, parsed for the caller's identity (see
 ///   `nmf_host_caller`). With `argv` NULL the process's own command line is read.
-/// - `flags`: `NMF_HOST_GUARD_STDOUT` or 0.
+/// - `flags`: `NMF_HOST_GUARD_STDOUT`, `NMF_HOST_WRITER_THREAD`, both (`|`) or 0.
 /// - `max_inbound`: cap on messages read, 0 for the protocol's 4 GiB − 1 (Chromium
 ///   sends at most 64 MiB).
 ///
@@ -119,7 +160,7 @@ pub unsafe extern "C" fn nmf_host_new(
     out: *mut *mut nmf_host,
 ) -> nmf_status {
     crate::boundary(|| {
-        if out.is_null() || flags & !NMF_HOST_GUARD_STDOUT != 0 {
+        if out.is_null() || flags & !KNOWN_FLAGS != 0 {
             return NMF_INVALID_ARGUMENT;
         }
         let caller = if argv.is_null() {
@@ -147,9 +188,18 @@ pub unsafe extern "C" fn nmf_host_new(
         if max_inbound != 0 {
             limits = limits.with_max_inbound(max_inbound);
         }
+        let writer = FrameWriter::new(stdout, limits).validate_json();
+        let writer = if flags & NMF_HOST_WRITER_THREAD != 0 {
+            match writer.spawn_thread() {
+                Ok(thread) => Writer::Threaded(thread),
+                Err(_) => return NMF_IO,
+            }
+        } else {
+            Writer::Direct(writer)
+        };
         let host = Box::new(nmf_host {
             reader: FrameReader::new(stdin, limits),
-            writer: FrameWriter::new(stdout, limits).validate_json(),
+            writer,
             current: None,
             caller: CallerStrings::new(caller),
             last_error: LastError::default(),
@@ -279,7 +329,8 @@ pub unsafe extern "C" fn nmf_host_recv(
 
 /// Sends one message: checks that it is non-empty, at most 1 MiB and valid UTF-8
 /// JSON, then writes header and payload (after anything queued) in one vectored write,
-/// retrying on `EINTR` and partial writes, and flushes. On `NMF_EMPTY_FRAME`,
+/// retrying on `EINTR` and partial writes, and flushes (with `NMF_HOST_WRITER_THREAD`:
+/// copies it and hands it, after anything queued, to the writer thread). On `NMF_EMPTY_FRAME`,
 /// `NMF_FRAME_TOO_LARGE`, `NMF_INVALID_UTF8` or `NMF_INVALID_JSON` nothing was written
 /// and the host can go on. `NMF_DISCONNECTED`: the browser went away.
 ///
@@ -294,7 +345,7 @@ pub unsafe extern "C" fn nmf_host_send(
     len: size_t,
 ) -> nmf_status {
     // SAFETY: the caller's contract on `host` and `json`.
-    unsafe { write_message(host, json, len, FrameWriter::send) }
+    unsafe { write_message(host, json, len, Writer::send) }
 }
 
 /// Like `nmf_host_send`, but keeps the message in the host's queue (copied) until
@@ -311,7 +362,7 @@ pub unsafe extern "C" fn nmf_host_queue(
     len: size_t,
 ) -> nmf_status {
     // SAFETY: the caller's contract on `host` and `json`.
-    unsafe { write_message(host, json, len, FrameWriter::queue) }
+    unsafe { write_message(host, json, len, Writer::queue) }
 }
 
 /// The body of `nmf_host_send` and `nmf_host_queue`: `write` is one of the two.
@@ -323,7 +374,7 @@ unsafe fn write_message(
     host: *mut nmf_host,
     json: *const u8,
     len: size_t,
-    write: fn(&mut FrameWriter<File>, &[u8]) -> nmframe::Result<()>,
+    write: fn(&mut Writer, &[u8]) -> nmframe::Result<()>,
 ) -> nmf_status {
     // SAFETY: the caller's contract on `host`.
     unsafe {

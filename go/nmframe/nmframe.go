@@ -100,6 +100,12 @@ type options struct {
 // corrupting the stream.
 func GuardStdout() Option { return func(o *options) { o.flags |= C.NMF_HOST_GUARD_STDOUT } }
 
+// WriterThread writes replies on a thread of the library's own, so that reading the
+// next messages overlaps writing the last replies (worth it with a second core). Send
+// and Queue still copy the message before they return; a write error surfaces on a
+// later call; Close waits until every reply handed over is written.
+func WriterThread() Option { return func(o *options) { o.flags |= C.NMF_HOST_WRITER_THREAD } }
+
 // MaxInbound caps the size of messages read (the default is the protocol's 4 GiB - 1).
 func MaxInbound(n uint32) Option { return func(o *options) { o.maxInbound = C.uint32_t(n) } }
 

@@ -23,7 +23,9 @@ static uint32_t fnv1a32(const uint8_t *bytes, size_t len) {
 
 int main(int argc, char **argv) {
     nmf_host *host = NULL;
-    nmf_status status = nmf_host_new(argc, (const char *const *)argv, NMF_HOST_GUARD_STDOUT, 0, &host);
+    /* The writer thread overlaps writing the replies with reading the next messages. */
+    nmf_status status =
+        nmf_host_new(argc, (const char *const *)argv, NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD, 0, &host);
     if (status != NMF_OK) {
         fprintf(stderr, "echo_host: cannot start: %s\n", nmf_status_str(status));
         return 1;

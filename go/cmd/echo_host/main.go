@@ -14,20 +14,26 @@ import (
 )
 
 func main() {
-	host, err := nmframe.NewHost(nmframe.GuardStdout())
+	// Exit only once the host is closed: Close waits until the replies already handed
+	// to the writer thread are written, and os.Exit would skip a deferred Close.
+	os.Exit(run())
+}
+
+func run() int {
+	host, err := nmframe.NewHost(nmframe.GuardStdout(), nmframe.WriterThread())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echo_host_go:", err)
-		os.Exit(1)
+		return 1
 	}
 	defer host.Close()
 	for {
 		msg, err := host.Recv()
 		if err == io.EOF {
-			return // the browser closed the pipe
+			return 0 // the browser closed the pipe
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "echo_host_go:", err)
-			os.Exit(1)
+			return 1
 		}
 		if err := host.Queue(msg); err != nil {
 			// Refused before anything was written: say why, answer with an error.
@@ -47,10 +53,10 @@ func main() {
 		}
 		if !host.HasMessage() {
 			if err := host.Flush(); errors.Is(err, nmframe.ErrDisconnected) {
-				return // the browser went away mid-reply
+				return 0 // the browser went away mid-reply
 			} else if err != nil {
 				fmt.Fprintln(os.Stderr, "echo_host_go:", err)
-				os.Exit(1)
+				return 1
 			}
 		}
 	}
