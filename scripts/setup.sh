@@ -59,6 +59,10 @@ fi
 if have rustup && ! rustup toolchain list | grep -q '^nightly'; then
   rustup toolchain install nightly --profile minimal
 fi
+# Miri runs the core's unsafe code (reads into spare capacity, SIMD loads).
+if have rustup && ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^miri'; then
+  rustup component add miri rust-src --toolchain nightly
+fi
 cargo_fuzz_version=0.13.2
 if [ "$(cargo fuzz --version 2>/dev/null | awk '{print $2}')" != "$cargo_fuzz_version" ]; then
   echo "setup: installing cargo-fuzz $cargo_fuzz_version"

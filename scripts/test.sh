@@ -28,6 +28,10 @@ fi
 step "cargo test"
 cargo test --workspace --locked
 
+step "Miri over the core's unsafe code: the decoder's reads without zeroing, the validator's SIMD loads"
+PROPTEST_CASES=8 MIRIFLAGS=-Zmiri-disable-isolation \
+  cargo +nightly miri test -p nmframe --lib --locked -- decode:: validate::tests::
+
 step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++ and Go hosts (browsers/run.py)"
 python3 browsers/run.py
 

@@ -228,7 +228,7 @@ fn build_hosts() -> (Vec<Host>, Vec<Host>) {
     ];
     let value = vec![
         Host {
-            name: "nmframe (simd-json value)",
+            name: "nmframe (simd-json value, writer thread)",
             argv: exe(target.join("value_nmframe")),
             env: &[],
         },

@@ -568,12 +568,13 @@ mod tests {
             wire.extend_from_slice(p);
         }
         let steps: &[usize] = if cfg!(miri) {
-            &[4096, 65_536]
+            &[65_536]
         } else {
             &[1000, 4096, 65_536]
         };
+        let keeps: &[usize] = if cfg!(miri) { &[0, 2] } else { &[0, 1, 2, 3] };
         for &step in steps.iter().chain([&wire.len()]) {
-            for keep in [0, 1, 2, 3] {
+            for &keep in keeps {
                 assert_eq!(
                     feed(&wire, step, keep),
                     payloads,

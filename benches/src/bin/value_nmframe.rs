@@ -1,20 +1,24 @@
 //! The usual host shape on nmframe: decode each message into a JSON value (simd-json,
 //! buffers reused, strings borrowed from the frame) and serialize a reply from it
-//! straight into the output buffer. Replies to a burst go out in one write.
+//! straight into the output batch. Replies to a burst go out in one write, on a writer
+//! thread, while the next messages are read and decoded.
 use nmframe::{JsonDecoder, Limits};
 
 fn main() -> Result<(), nmframe::Error> {
-    let (mut reader, mut writer) = nmframe::stdio(Limits::host())?;
+    let (mut reader, writer) = nmframe::stdio(Limits::host())?;
+    let mut writer = writer.spawn_thread()?;
     let mut json = JsonDecoder::new();
     while let Some(mut frame) = reader.read_frame()? {
-        let value = json.to_borrowed(&mut frame)?;
-        writer.queue_json(&value)?;
+        writer.queue_json(&json.to_borrowed(&mut frame)?)?;
         if !reader.has_frame() {
             match writer.flush() {
-                Err(e) if e.is_disconnect() => break,
+                Err(e) if e.is_disconnect() => return Ok(()),
                 other => other?,
             }
         }
     }
-    Ok(())
+    match writer.finish() {
+        Err(e) if e.is_disconnect() => Ok(()),
+        other => other.map(drop),
+    }
 }
