@@ -411,6 +411,11 @@ mod simd {
             // SAFETY: the CPU supports AVX2, checked on the line above.
             return unsafe { find_special_avx2(s) };
         }
+        find_special_sse2(s)
+    }
+
+    /// Sixteen bytes at a time: for CPUs without AVX2, and the short rest of strings.
+    pub(super) fn find_special_sse2(s: &[u8]) -> usize {
         let mut i = 0;
         while let Some(chunk) = s.get(i..).and_then(|rest| rest.first_chunk::<16>()) {
             let mask = mask16(chunk);
@@ -466,19 +471,6 @@ mod simd {
             }
         }
         let i = i + blocks.len() * 32;
-        i + find_special_naive(&s[i..])
-    }
-
-    #[cfg(test)]
-    pub(super) fn find_special_sse2_only(s: &[u8]) -> usize {
-        let mut i = 0;
-        while let Some(chunk) = s.get(i..).and_then(|rest| rest.first_chunk::<16>()) {
-            let mask = mask16(chunk);
-            if mask != 0 {
-                return i + mask.trailing_zeros() as usize;
-            }
-            i += 16;
-        }
         i + find_special_naive(&s[i..])
     }
 
@@ -644,6 +636,36 @@ mod tests {
         assert_eq!(v.validate(text.as_bytes()).unwrap().depth, depth);
     }
 
+    #[test]
+    fn a_special_at_every_offset_of_every_length_is_found() {
+        // Deterministic, for Miri (proptest's generator is too slow there): every
+        // search path, every tail length, every position, each kind of special byte.
+        let (longest, kinds): (usize, &[u8]) = if cfg!(miri) {
+            (70, &[b'\\', 0x1f])
+        } else {
+            (140, &[b'"', b'\\', 0x00, 0x1f])
+        };
+        for len in (0..longest).step_by(if cfg!(miri) { 3 } else { 1 }) {
+            for at in 0..=len {
+                for &special in kinds {
+                    let mut s: Vec<u8> = (0..len).map(|k| b'a' + (k % 26) as u8).collect();
+                    if at < len {
+                        s[at] = special;
+                    }
+                    assert_eq!(find_special(&s), at, "len {len}, at {at}");
+                    assert_eq!(find_special_swar(&s), at, "len {len}, at {at}");
+                    #[cfg(target_arch = "x86_64")]
+                    {
+                        assert_eq!(simd::find_special_sse2(&s), at, "len {len}, at {at}");
+                        if let Some(found) = simd::find_special_avx2_checked(&s) {
+                            assert_eq!(found, at, "len {len}, at {at}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     fn specials() -> impl Strategy<Value = Vec<u8>> {
         prop::collection::vec(
             prop_oneof![
@@ -674,7 +696,7 @@ mod tests {
             prop_assert_eq!(find_special(s), expected);
             #[cfg(target_arch = "x86_64")]
             {
-                prop_assert_eq!(simd::find_special_sse2_only(s), expected);
+                prop_assert_eq!(simd::find_special_sse2(s), expected);
                 if let Some(found) = simd::find_special_avx2_checked(s) {
                     prop_assert_eq!(found, expected);
                 }
