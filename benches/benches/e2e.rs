@@ -300,6 +300,21 @@ struct Sample {
     mbps: f64,
     msgs_per_s: f64,
     rss_kib: u64,
+    /// CPU time (user + system, every thread) the host spent per message.
+    cpu_us_per_msg: f64,
+}
+
+/// CPU time a live process has spent so far, every thread of it, in nanoseconds
+/// (`/proc/PID/task/*/schedstat`: nanosecond resolution, where `/proc/PID/stat` counts
+/// 10 ms ticks).
+fn cpu_ns(child: &Child) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", child.id())) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
 }
 
 /// Streams `count` copies of `msg` through the host; verifies every reply.
@@ -335,6 +350,7 @@ fn stream(host: &Host, msg: &[u8], count: usize) -> Sample {
     }
     let took = start.elapsed();
     let rss_kib = peak_rss_kib(&child);
+    let cpu_us_per_msg = cpu_ns(&child) as f64 / 1e3 / count as f64;
     drop(writer.join().unwrap());
     let status = child.wait().unwrap();
     assert!(status.success(), "{}: {status}", host.name);
@@ -342,6 +358,7 @@ fn stream(host: &Host, msg: &[u8], count: usize) -> Sample {
         mbps: (count * msg.len()) as f64 / took.as_secs_f64() / 1e6,
         msgs_per_s: count as f64 / took.as_secs_f64(),
         rss_kib,
+        cpu_us_per_msg,
     }
 }
 
@@ -358,13 +375,15 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
     for (name, _) in SIZES {
         print!(" {name} |");
     }
-    println!(" peak RSS at 1 MiB |");
-    println!("|---|{}---|", "---|".repeat(SIZES.len()));
+    println!(" peak RSS at 1 MiB | host CPU per 1 MiB message |");
+    println!("|---|{}---|---|", "---|".repeat(SIZES.len()));
     let mut table: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut rss = Vec::new();
+    let mut cpu = Vec::new();
     for host in hosts {
         let mut row = Vec::new();
         let mut last_rss = 0;
+        let mut last_cpu = 0.0;
         for (_, size) in SIZES {
             let msg = payload(shape, size);
             let count = (config.bytes_per_run / size).max(4);
@@ -372,6 +391,7 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
                 .map(|_| stream(host, &msg, count))
                 .collect();
             last_rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
+            last_cpu = median(samples.iter().map(|s| s.cpu_us_per_msg).collect());
             row.push((
                 median(samples.iter().map(|s| s.mbps).collect()),
                 median(samples.iter().map(|s| s.msgs_per_s).collect()),
@@ -379,6 +399,7 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
         }
         table.push(row);
         rss.push(last_rss);
+        cpu.push(last_cpu);
     }
     for (i, host) in hosts.iter().enumerate() {
         print!("| {} |", host.name);
@@ -398,7 +419,16 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
             };
             print!(" {mbps:.0}{ratio}, {:.0}k msg/s |", msgs / 1e3);
         }
-        println!(" {:.1} MiB |", rss[i] as f64 / 1024.0);
+        let cpu_ratio = if baseline.is_empty() || i == 0 {
+            String::new()
+        } else {
+            format!(" ({:.2}× cat)", cpu[i] / cpu[0])
+        };
+        println!(
+            " {:.1} MiB | {:.0} µs{cpu_ratio} |",
+            rss[i] as f64 / 1024.0,
+            cpu[i]
+        );
     }
     let against = if baseline.is_empty() {
         "the best peer in each column"
