@@ -105,7 +105,10 @@ fn main() {
         );
     }
     latency_table(&echo_hosts, &config);
-    memory_table(&[&echo_hosts[0], &echo_hosts[1], &echo_hosts[3]]);
+    let c_echo = echo_hosts.iter().find(|h| h.name.starts_with("C echo"));
+    let mut memory_hosts = vec![&echo_hosts[0], &echo_hosts[1]];
+    memory_hosts.extend(c_echo);
+    memory_table(&memory_hosts);
 }
 
 /// Builds every host and returns (echo hosts, value hosts); `cat` first.
@@ -189,7 +192,7 @@ fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             format!("{} -lpthread -ldl -lm", lib.display()),
         ));
     let exe = |p: PathBuf| vec![p.into_os_string()];
-    let echo = vec![
+    let mut echo = vec![
         Host {
             name: "cat (no framing: the limit)",
             argv: vec!["cat".into()],
@@ -226,6 +229,18 @@ fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             env: &[],
         },
     ];
+    // A build of `nmframe` from another commit, to compare before and after in one run:
+    // NMFRAME_E2E_BEFORE=/path/to/nmframe cargo bench -p nmframe-benches --bench e2e
+    if let Some(before) = std::env::var_os("NMFRAME_E2E_BEFORE") {
+        echo.insert(
+            2,
+            Host {
+                name: "nmframe echo, before (NMFRAME_E2E_BEFORE)",
+                argv: vec![before, "echo".into()],
+                env: &[],
+            },
+        );
+    }
     let value = vec![
         Host {
             name: "nmframe (simd-json value, writer thread)",
