@@ -354,15 +354,32 @@ function browserCases() {
         why = r;
       }
     }
+    // The serializer's limit is the stack it runs on, which moves a little from call to
+    // call (Firefox: interpreted or JIT-compiled frames): at the very edge, postMessage may
+    // throw where it just went through. Step down a level at a time when the browser
+    // refuses to send; a host must echo whatever did get sent.
+    const echoed = [];
     for (const h of config.hosts) {
-      const p = open(h.name);
-      p.post(nested(good));
-      const r = await p.next(20000);
-      p.close();
-      expect(depthOf(r) === good, `${h.label} answered ${JSON.stringify(r).slice(0, 100)} to ${good} levels`);
+      let depth = good;
+      for (let tries = 0; ; tries++) {
+        const p = open(h.name);
+        try {
+          p.post(nested(depth));
+        } catch (e) {
+          p.close();
+          expect(tries < 50, `${h.label}: the browser refused ${depth} levels too: ${e.message}`);
+          depth -= 1 + Math.floor(good / 500);
+          continue;
+        }
+        const r = await p.next(20000);
+        p.close();
+        expect(depthOf(r) === depth, `${h.label} answered ${JSON.stringify(r).slice(0, 100)} to ${depth} levels`);
+        echoed.push(depth);
+        break;
+      }
     }
     const limit = bad === null ? `at least ${good} levels (the probe's ceiling)` : `${good} levels, not ${bad}: ${why}`;
-    return `every host echoes ${good} levels; the browser sends at most ${limit}`;
+    return `the hosts echo ${echoed.join(' / ')} levels; the browser sends at most ${limit}`;
   }]);
   const over = config.over_limit;
   if (over) {
