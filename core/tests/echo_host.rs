@@ -170,11 +170,18 @@ fn browser_gone_mid_reply_is_not_a_crash() {
 #[test]
 fn stdio_enlarges_the_stdin_pipe() {
     use std::os::fd::AsRawFd;
-    let mut child = spawn();
-    let stdin = child.stdin.take().unwrap();
-    let fd = stdin.as_raw_fd();
+    // The pipe is made here, so that its size is read before the host can change it (with
+    // `Stdio::piped`, the host may already have run by the time the test looks).
+    let (host_end, stdin) = std::io::pipe().unwrap();
     // SAFETY: F_GETPIPE_SZ reads the capacity of a pipe this test owns; no memory is touched.
-    let before = unsafe { libc::fcntl(fd, libc::F_GETPIPE_SZ) };
+    let before = unsafe { libc::fcntl(stdin.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    let mut child = Command::new(echo_host())
+        .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
+        .stdin(host_end)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut writer = FrameWriter::new(stdin, Limits::browser());
     let mut reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
     // A reply proves the host got past stdio().
