@@ -62,7 +62,7 @@ enum Job {
 /// ```
 #[derive(Debug)]
 pub struct WriterThread<W> {
-    cap: Cap,
+    /// The caller-side checks (cap, JSON) of the writer this was made from.
     checker: FrameWriter<io::Sink>,
     /// Frames queued for the next flush.
     batch: Vec<u8>,
@@ -83,7 +83,6 @@ impl<W: Write + Send + 'static> WriterThread<W> {
             .name("nmframe-writer".into())
             .spawn(move || write_jobs(inner, &incoming, &give_back))?;
         Ok(WriterThread {
-            cap: checker.cap(),
             checker,
             batch: queued,
             jobs: Some(jobs),
@@ -95,7 +94,7 @@ impl<W: Write + Send + 'static> WriterThread<W> {
 
     /// The cap messages are checked against.
     pub fn cap(&self) -> Cap {
-        self.cap
+        self.checker.cap()
     }
 
     /// Bytes queued and not yet handed to the writing thread.
@@ -126,7 +125,7 @@ impl<W: Write + Send + 'static> WriterThread<W> {
     /// the error that stopped the writing thread.
     pub fn queue_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.check_alive()?;
-        encode_json(&mut self.batch, value, self.cap).map(drop)
+        encode_json(&mut self.batch, value, self.checker.cap()).map(drop)
     }
 
     /// Hands the batch, then `frame` without copying it, to the writing thread. A

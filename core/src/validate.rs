@@ -48,7 +48,7 @@ impl Fault {
             Fault::ExpectedArrayComma => "expected ',' or ']' in an array",
             Fault::ExpectedObjectComma => "expected ',' or '}' in an object",
             Fault::Trailing => "bytes after the end of the JSON value",
-            Fault::Unterminated => "unterminated string",
+            Fault::Unterminated => "unexpected end of the JSON text inside a string",
             Fault::ControlInString => "control character (below U+0020) not escaped in a string",
             Fault::InvalidEscape => "invalid escape sequence",
             Fault::InvalidUnicodeEscape => "invalid \\u escape (4 hex digits expected)",
@@ -80,10 +80,11 @@ impl Validator {
         }
         self.spilled.clear();
         walk(text, &mut self.spilled).map_err(|(fault, offset)| {
-            let reason = if offset >= text.len() && fault != Fault::Trailing {
-                "unexpected end of the JSON text"
-            } else {
+            // A fault at the end is the end's fault, whatever was expected there.
+            let reason = if offset < text.len() || fault == Fault::Unterminated {
                 fault.reason()
+            } else {
+                "unexpected end of the JSON text"
             };
             Error::InvalidJson {
                 offset: offset.min(text.len()),
