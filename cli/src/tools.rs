@@ -147,7 +147,7 @@ pub fn bridge(cmd: &mut Command) -> io::Result<i32> {
 
 fn lines_to_frames(
     mut child_out: impl Read,
-    mut writer: FrameWriter<std::fs::File>,
+    mut writer: FrameWriter<nmframe::HostStdout>,
 ) -> Result<(), Error> {
     let mut json = JsonDecoder::new();
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
@@ -212,7 +212,7 @@ fn skip_to_newline(input: &mut impl Read, buf: &mut Vec<u8>) -> io::Result<()> {
 }
 
 fn send_line(
-    writer: &mut FrameWriter<std::fs::File>,
+    writer: &mut FrameWriter<nmframe::HostStdout>,
     json: &mut JsonDecoder,
     line: &[u8],
     n: u64,

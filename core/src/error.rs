@@ -84,6 +84,16 @@ pub enum Error {
         /// The decoder's limit, in levels.
         limit: usize,
     },
+    /// An earlier write stopped part-way through a frame (the peer has its first
+    /// `written` bytes of a write of `len`): anything written after it would be read as
+    /// the rest of that frame, so the writer refuses every call. The stream is lost; a
+    /// host should exit, and the browser will see the port close.
+    WriterBroken {
+        /// Bytes of the failed write that went out.
+        written: usize,
+        /// Bytes that write was to write (the frames queued with it included).
+        len: usize,
+    },
     /// A value could not be serialized as JSON (for example a map whose keys are not
     /// strings); nothing was written.
     Serialize(String),
@@ -99,6 +109,7 @@ impl Error {
         match self {
             Error::Io(_)
             | Error::Disconnected(_)
+            | Error::WriterBroken { .. }
             | Error::TruncatedHeader { .. }
             | Error::TruncatedPayload { .. } => true,
             // Only an inbound header carries its bytes; a refused outbound frame does not.
@@ -199,6 +210,11 @@ impl fmt::Display for Error {
                 "payload nests arrays and objects deeper than this decoder's limit of \
                  {limit} levels (at byte {offset}); the JSON may be valid: validation \
                  and forwarding have no depth limit"
+            ),
+            Error::WriterBroken { written, len } => write!(
+                f,
+                "an earlier write stopped after {written} of {len} bytes, inside a frame: \
+                 the stream is corrupt from there on, so nothing more is written to it"
             ),
             Error::Serialize(reason) => {
                 write!(f, "cannot serialize the message as JSON: {reason}")

@@ -11,6 +11,7 @@ use crate::encode::{encode_header, encode_json};
 use crate::error::{Error, Result};
 use crate::json::JsonDecoder;
 use crate::limits::{Cap, Limits};
+use crate::stdio::{HostStdin, HostStdio, HostStdout};
 use crate::threaded::WriterThread;
 
 /// Reads frames from any [`Read`], one [`BytesMut`] per message.
@@ -196,6 +197,8 @@ pub struct FrameWriter<W: Write> {
     /// Frames queued for the next flush, and the scratch for serialization.
     pending: Vec<u8>,
     json: Option<JsonDecoder>,
+    /// Set when a write stopped part-way: (bytes that went out, bytes it was to write).
+    broken: Option<(usize, usize)>,
 }
 
 impl<W: Write> FrameWriter<W> {
@@ -211,6 +214,7 @@ impl<W: Write> FrameWriter<W> {
             cap,
             pending: Vec::new(),
             json: None,
+            broken: None,
         }
     }
 
@@ -229,6 +233,7 @@ impl<W: Write> FrameWriter<W> {
     }
 
     pub(crate) fn check_raw(&mut self, payload: &[u8]) -> Result<[u8; 4]> {
+        self.check_intact()?;
         let header = encode_header(payload.len(), self.cap)?;
         if let Some(json) = &mut self.json {
             json.validate(payload)?;
@@ -251,8 +256,29 @@ impl<W: Write> FrameWriter<W> {
             IoSlice::new(&header),
             IoSlice::new(payload),
         ];
-        let outcome = write_all_vectored(&mut self.inner, &mut slices);
+        let len = self.pending.len() + header.len() + payload.len();
+        let mut written = 0;
+        let outcome = write_all_vectored(&mut self.inner, &mut slices, &mut written);
         self.pending.clear();
+        self.finish_write(outcome, written, len)
+    }
+
+    /// Fails with [`Error::WriterBroken`] once a write has stopped part-way.
+    fn check_intact(&self) -> Result<()> {
+        match self.broken {
+            Some((written, len)) => Err(Error::WriterBroken { written, len }),
+            None => Ok(()),
+        }
+    }
+
+    /// The end of a write of `len` bytes of which `written` went out: a write that
+    /// failed after its first byte left the peer inside a frame, so the writer is
+    /// broken from then on. Anything written after it would be read as the rest of
+    /// that frame.
+    fn finish_write(&mut self, outcome: io::Result<()>, written: usize, len: usize) -> Result<()> {
+        if outcome.is_err() && written > 0 {
+            self.broken = Some((written, len));
+        }
         outcome
             .and_then(|()| self.inner.flush())
             .map_err(Error::from_write)
@@ -288,6 +314,7 @@ impl<W: Write> FrameWriter<W> {
     ///
     /// [`Error::FrameTooLarge`] or [`Error::Serialize`]; the queue is left as it was.
     pub fn queue_json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
+        self.check_intact()?;
         encode_json(&mut self.pending, value, self.cap).map(drop)
     }
 
@@ -301,13 +328,19 @@ impl<W: Write> FrameWriter<W> {
     /// # Errors
     ///
     /// [`Error::Disconnected`] when the peer has gone; [`Error::Io`] otherwise. The
-    /// queue is emptied either way: a stream that failed mid-frame cannot be resumed.
+    /// queue is emptied either way. A write that failed after its first byte breaks
+    /// the writer: every later call is [`Error::WriterBroken`].
     pub fn flush(&mut self) -> Result<()> {
-        let outcome = self.inner.write_all(&self.pending);
+        self.check_intact()?;
+        let len = self.pending.len();
+        let mut written = 0;
+        let outcome = write_all_vectored(
+            &mut self.inner,
+            &mut [IoSlice::new(&self.pending)],
+            &mut written,
+        );
         self.pending.clear();
-        outcome
-            .and_then(|()| self.inner.flush())
-            .map_err(Error::from_write)
+        self.finish_write(outcome, written, len)
     }
 
     /// Moves the writer onto a thread of its own: see [`WriterThread`]. Frames queued
@@ -333,6 +366,7 @@ impl<W: Write> FrameWriter<W> {
             cap: self.cap,
             pending: Vec::new(),
             json: self.json,
+            broken: self.broken,
         };
         (checker, self.inner, self.pending)
     }
@@ -354,10 +388,12 @@ impl<W: Write> FrameWriter<W> {
 }
 
 /// `Write::write_all_vectored`, which std has not stabilised: loops over partial
-/// writes and `EINTR` until every slice is written.
+/// writes and `EINTR` until every slice is written, counting in `written` the bytes
+/// that went out.
 pub(crate) fn write_all_vectored<W: Write + ?Sized>(
     writer: &mut W,
     mut slices: &mut [IoSlice<'_>],
+    written: &mut usize,
 ) -> io::Result<()> {
     IoSlice::advance_slices(&mut slices, 0);
     while !slices.is_empty() {
@@ -368,7 +404,10 @@ pub(crate) fn write_all_vectored<W: Write + ?Sized>(
                     "the writer accepted no more bytes",
                 ));
             }
-            Ok(n) => IoSlice::advance_slices(&mut slices, n),
+            Ok(n) => {
+                *written += n;
+                IoSlice::advance_slices(&mut slices, n);
+            }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => return Err(err),
         }
@@ -376,15 +415,16 @@ pub(crate) fn write_all_vectored<W: Write + ?Sized>(
     Ok(())
 }
 
-/// The process's stdin and stdout as a host's reader and writer of frames.
+/// The process's stdin and stdout as a host's reader and writer of frames, set up by
+/// [`HostStdio`] with its defaults and, on Unix, the stdout guard: `println!` and
+/// anything else written to descriptor 1 goes to stderr (the browser's log) instead of
+/// into the stream.
 ///
 /// The descriptors are duplicated, so the frames bypass the buffering of
-/// `std::io::Stdin` and `Stdout`: no extra copy on the way in, and nothing held back
-/// on the way out. On Linux, when stdin is a pipe its capacity is raised to 1 MiB (the
-/// unprivileged maximum): Firefox writes a large message a pipe's worth at a time and
-/// slows down with every slice, so 64 MiB took 23.7 s through the default 64 KiB pipe
-/// and 3.0 s through a 1 MiB one (Firefox 140 ESR, `python3 browsers/run.py --browser
-/// firefox` with and without the `F_SETPIPE_SZ` call below).
+/// `std::io::Stdin` and `Stdout`: no extra copy on the way in, and nothing held back on
+/// the way out. See [`HostStdio`] for the rest (the stdin pipe enlarged, `SIGPIPE`
+/// ignored, a closed stderr, non-blocking descriptors); use it directly for other
+/// choices.
 ///
 /// ```no_run
 /// use nmframe::{stdio, Limits};
@@ -398,36 +438,11 @@ pub(crate) fn write_all_vectored<W: Write + ?Sized>(
 ///
 /// # Errors
 ///
-/// When the descriptors cannot be duplicated.
-pub fn stdio(
-    limits: Limits,
-) -> io::Result<(FrameReader<std::fs::File>, FrameWriter<std::fs::File>)> {
-    let (stdin, stdout) = duplicate_stdio()?;
+/// When stdin or stdout is not open, or cannot be duplicated.
+pub fn stdio(limits: Limits) -> io::Result<(FrameReader<HostStdin>, FrameWriter<HostStdout>)> {
+    let (stdin, stdout) = HostStdio::new().guard_stdout(cfg!(unix)).open()?;
     Ok((
         FrameReader::new(stdin, limits),
         FrameWriter::new(stdout, limits),
     ))
-}
-
-#[cfg(unix)]
-fn duplicate_stdio() -> io::Result<(std::fs::File, std::fs::File)> {
-    use std::os::fd::AsFd;
-    #[cfg(target_os = "linux")]
-    // SAFETY: F_SETPIPE_SZ takes an int and touches no memory. It fails harmlessly when
-    // stdin is not a pipe or the user's pipe quota is spent, so the result is ignored.
-    unsafe {
-        libc::fcntl(libc::STDIN_FILENO, libc::F_SETPIPE_SZ, 1 << 20);
-    }
-    let stdin = io::stdin().as_fd().try_clone_to_owned()?;
-    let stdout = io::stdout().as_fd().try_clone_to_owned()?;
-    Ok((stdin.into(), stdout.into()))
-}
-
-#[cfg(windows)]
-fn duplicate_stdio() -> io::Result<(std::fs::File, std::fs::File)> {
-    // Rust's std never translates line endings, so there is no text mode to undo.
-    use std::os::windows::io::AsHandle;
-    let stdin = io::stdin().as_handle().try_clone_to_owned()?;
-    let stdout = io::stdout().as_handle().try_clone_to_owned()?;
-    Ok((stdin.into(), stdout.into()))
 }

@@ -68,6 +68,7 @@ mod error;
 mod io;
 mod json;
 mod limits;
+mod stdio;
 mod threaded;
 mod validate;
 
@@ -83,6 +84,7 @@ pub use limits::{
     CHROMIUM_MAX_BROWSER_TO_HOST, Cap, Direction, HEADER_LEN, Limits, MAX_BROWSER_TO_HOST,
     MAX_HOST_TO_BROWSER, Role,
 };
+pub use stdio::{HostStdin, HostStdio, HostStdout};
 pub use threaded::WriterThread;
 
 /// The simd-json this crate decodes with, for its value traits

@@ -172,6 +172,22 @@ impl<W: Write + Send + 'static> WriterThread<W> {
         self.stop()
     }
 
+    /// Whether the writing thread is still going, without waiting: the error that
+    /// stopped it, once it has stopped. A host that learns of end of input should ask
+    /// before exiting quietly: a failed write on the thread shows up here, and in the
+    /// next call that hands it something.
+    ///
+    /// # Errors
+    ///
+    /// The error that stopped the writing thread.
+    pub fn check(&mut self) -> Result<()> {
+        self.check_alive()?;
+        match &self.thread {
+            Some(thread) if thread.is_finished() => self.stop().map(drop),
+            _ => Ok(()),
+        }
+    }
+
     fn hand_over(&mut self, job: Job) -> Result<()> {
         let sent = match &self.jobs {
             Some(jobs) => jobs.send(job).is_ok(),
@@ -244,7 +260,7 @@ fn write_jobs<W: Write>(
             }
             Job::Frame(header, frame) => {
                 let mut slices = [IoSlice::new(&header), IoSlice::new(&frame)];
-                write_all_vectored(&mut out, &mut slices)?;
+                write_all_vectored(&mut out, &mut slices, &mut 0)?;
             }
         }
         out.flush()?;

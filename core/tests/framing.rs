@@ -647,3 +647,77 @@ fn slice_frames_reports_offsets() {
     ));
     assert!(it.next().is_none());
 }
+
+/// A writer that takes `room` bytes, a few at a time, and then fails as a full disk
+/// does.
+struct FillsUp {
+    taken: Vec<u8>,
+    room: usize,
+}
+
+impl std::io::Write for FillsUp {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.room - self.taken.len()).min(7);
+        if n == 0 {
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        self.taken.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_write_that_stops_inside_a_frame_breaks_the_writer() {
+    for room in [1, 3, 4, 10, 20] {
+        let mut writer = FrameWriter::new(
+            FillsUp {
+                taken: Vec::new(),
+                room,
+            },
+            Limits::host(),
+        );
+        writer.queue(b"[1]").unwrap();
+        let err = writer.send(b"[\"second\"]").unwrap_err();
+        assert!(matches!(err, Error::Io(_)), "room {room}: {err:?}");
+        // Anything more would be read as the rest of the cut frame: refused, with the
+        // numbers, by every call, and nothing more reaches the writer.
+        for outcome in [
+            writer.send(b"[3]"),
+            writer.queue(b"[3]"),
+            writer.queue_json(&[3]),
+            writer.flush(),
+        ] {
+            let err = outcome.unwrap_err();
+            assert!(
+                matches!(err, Error::WriterBroken { written, len: 21 } if written == room),
+                "room {room}: {err:?}"
+            );
+            assert!(err.is_fatal());
+            assert!(
+                err.to_string().contains(&format!("{room} of 21 bytes")),
+                "{err}"
+            );
+        }
+        assert_eq!(writer.get_ref().taken.len(), room);
+    }
+}
+
+#[test]
+fn a_write_that_fails_before_its_first_byte_leaves_the_writer_usable() {
+    let mut writer = FrameWriter::new(
+        FillsUp {
+            taken: Vec::new(),
+            room: 0,
+        },
+        Limits::host(),
+    );
+    assert!(matches!(writer.send(b"[1]"), Err(Error::Io(_))));
+    // Nothing of the frame went out: the stream is intact and the writer can go on.
+    writer.get_mut().room = 100;
+    writer.send(b"[2]").unwrap();
+    assert_eq!(writer.get_ref().taken, frame(b"[2]"));
+}

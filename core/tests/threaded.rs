@@ -149,6 +149,34 @@ fn a_write_that_fails_half_way_stops_the_thread_and_every_later_call_says_so() {
     ));
 }
 
+#[test]
+fn check_reports_the_failure_without_handing_anything_over() {
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let out = Closes {
+        room: 2,
+        written: written.clone(),
+    };
+    let mut writer = FrameWriter::new(out, Limits::host())
+        .spawn_thread()
+        .unwrap();
+    writer.queue(b"[1]").unwrap();
+    writer.flush().unwrap();
+    // The thread fails on its own time: check() waits for nothing, and says so once
+    // it has.
+    let mut seen = None;
+    for _ in 0..400 {
+        if let Err(err) = writer.check() {
+            seen = Some(err);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let err = seen.expect("check() never reported the failed write");
+    assert!(err.is_disconnect(), "{err:?}");
+    assert!(writer.check().unwrap_err().is_disconnect(), "it stays");
+    assert_eq!(written.lock().unwrap().len(), 2);
+}
+
 /// Blocks every write until the test opens the gate, counting bytes.
 struct Gated {
     open: Arc<Mutex<bool>>,
