@@ -615,10 +615,10 @@ fn relay_stderr(stderr: impl Read + Send + 'static) {
         let reader = io::BufReader::new(stderr);
         for line in reader.split(b'\n') {
             let Ok(line) = line else { break };
-            eprintln!(
+            stderr_line(format_args!(
                 "[host] {}",
                 String::from_utf8_lossy(&line).trim_end_matches('\r')
-            );
+            ));
         }
     });
 }
@@ -639,20 +639,28 @@ fn print_reply(out: &mut dyn Write, reply: &[u8], at: Duration, human: bool) {
     let _ = written.and_then(|()| out.flush());
 }
 
+/// Writes one line to stderr, ignoring failure. `eprintln!` panics when stderr is
+/// gone, and a browser that closed its end of a host's stderr is no reason for
+/// `nmframe echo` (or any command) to die.
+fn stderr_line(line: std::fmt::Arguments<'_>) {
+    let mut err = io::stderr().lock();
+    let _ = err.write_fmt(line).and_then(|()| err.write_all(b"\n"));
+}
+
 pub fn problem(text: &str) {
     for line in text.lines() {
-        eprintln!("nmframe: error: {line}");
+        stderr_line(format_args!("nmframe: error: {line}"));
     }
 }
 
 pub fn warn(text: &str) {
     for line in text.lines() {
-        eprintln!("nmframe: warning: {line}");
+        stderr_line(format_args!("nmframe: warning: {line}"));
     }
 }
 
 pub fn note(text: &str) {
-    eprintln!("nmframe: {text}");
+    stderr_line(format_args!("nmframe: {text}"));
 }
 
 /// The directory a relative host path is resolved in: the manifest's, as browsers do.

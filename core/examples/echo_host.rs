@@ -8,6 +8,8 @@
 //! Register it with a browser, or drive it with
 //! `nmframe run -m '{"a":1}' -- target/debug/examples/echo_host`.
 
+use std::io::Write as _;
+
 use nmframe::{Error, FrameReader, FrameWriter, Limits};
 
 /// What the host answers instead of a message it cannot echo.
@@ -34,7 +36,9 @@ fn serve<R: std::io::Read, W: std::io::Write>(
         };
         let queued = writer.queue(&frame);
         if let Err(err) = queued {
-            eprintln!(
+            // Not eprintln!, which panics when the browser has closed stderr.
+            let _ = writeln!(
+                std::io::stderr(),
                 "echo_host: not echoing a {}-byte message: {err}",
                 frame.len()
             );
@@ -60,7 +64,7 @@ fn main() {
         .map_err(Error::Io)
         .and_then(|(reader, writer)| serve(reader, writer));
     if let Err(err) = outcome {
-        eprintln!("echo_host: {err}");
+        let _ = writeln!(std::io::stderr(), "echo_host: {err}");
         std::process::exit(1);
     }
 }

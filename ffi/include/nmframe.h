@@ -132,6 +132,13 @@ typedef enum nmf_status {
    */
   NMF_NESTING_TOO_DEEP = 25,
   /**
+   * An earlier write stopped part-way through a message (a full disk, a pipe that
+   * failed): anything written after it would be read by the browser as the rest of
+   * that message, so the host refuses every send, queue and flush. Exit: the stream
+   * is lost.
+   */
+  NMF_WRITER_BROKEN = 26,
+  /**
    * A bug in nmframe: a Rust panic was caught at the boundary. The handle's last
    * error holds its message; the handle should be freed.
    */
@@ -540,8 +547,10 @@ const char *nmf_doc_last_error(const struct nmf_doc *doc);
  * It also ignores `SIGPIPE` for the whole process, so that a browser that went away
  * is `NMF_DISCONNECTED` from `nmf_host_send` rather than a killed process; on Linux it
  * enlarges the stdin pipe to 1 MiB when it can (Firefox writes large messages much
- * faster then); on Windows it puts stdin and stdout in binary mode (the guard is not
- * available there).
+ * faster then); opens descriptor 2 on `/dev/null` when it is closed; and waits out
+ * `EAGAIN` when stdin or stdout was inherited non-blocking. On Windows it puts stdin
+ * and stdout in binary mode (the guard is not available there). When stdin or stdout
+ * is not open it returns `NMF_IO` and says which on stderr.
  *
  * # Safety
  *

@@ -1,11 +1,12 @@
 //! `nmf_host`: the common case, a host on its own stdin and stdout.
 
 use std::ffi::{CStr, CString, c_char, c_int};
-use std::fs::File;
-use std::io;
 
 use bytes::BytesMut;
-use nmframe::{Browser, Caller, FrameReader, FrameWriter, Limits, WriterThread};
+use nmframe::{
+    Browser, Caller, FrameReader, FrameWriter, HostStdin, HostStdio, HostStdout, Limits,
+    WriterThread,
+};
 
 use crate::nmf_status::{self, *};
 use crate::{Handle, LastError, size_t, with_handle};
@@ -29,8 +30,8 @@ const KNOWN_FLAGS: u32 = NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD;
 
 /// Where replies go: written by the calling thread, or by the host's writer thread.
 enum Writer {
-    Direct(FrameWriter<File>),
-    Threaded(WriterThread<File>),
+    Direct(FrameWriter<HostStdout>),
+    Threaded(WriterThread<HostStdout>),
 }
 
 impl Writer {
@@ -54,11 +55,20 @@ impl Writer {
             Writer::Threaded(w) => w.flush(),
         }
     }
+
+    /// The error that stopped the writer thread, without waiting; a direct writer
+    /// reports its failures from the call that failed.
+    fn check(&mut self) -> nmframe::Result<()> {
+        match self {
+            Writer::Direct(_) => Ok(()),
+            Writer::Threaded(w) => w.check(),
+        }
+    }
 }
 
 /// A native-messaging host on the process's stdin and stdout.
 pub struct nmf_host {
-    reader: FrameReader<File>,
+    reader: FrameReader<HostStdin>,
     writer: Writer,
     /// The frame last handed out by `nmf_host_recv`.
     current: Option<BytesMut>,
@@ -144,8 +154,10 @@ impl CallerStrings {
 /// It also ignores `SIGPIPE` for the whole process, so that a browser that went away
 /// is `NMF_DISCONNECTED` from `nmf_host_send` rather than a killed process; on Linux it
 /// enlarges the stdin pipe to 1 MiB when it can (Firefox writes large messages much
-/// faster then); on Windows it puts stdin and stdout in binary mode (the guard is not
-/// available there).
+/// faster then); opens descriptor 2 on `/dev/null` when it is closed; and waits out
+/// `EAGAIN` when stdin or stdout was inherited non-blocking. On Windows it puts stdin
+/// and stdout in binary mode (the guard is not available there). When stdin or stdout
+/// is not open it returns `NMF_IO` and says which on stderr.
 ///
 /// # Safety
 ///
@@ -180,9 +192,15 @@ pub unsafe extern "C" fn nmf_host_new(
                     .map(|&a| unsafe { CStr::from_ptr(a) }.to_string_lossy()),
             )
         };
-        let (stdin, stdout) = match take_stdio(flags & NMF_HOST_GUARD_STDOUT != 0) {
+        let setup = HostStdio::new().guard_stdout(flags & NMF_HOST_GUARD_STDOUT != 0);
+        let (stdin, stdout) = match setup.open() {
             Ok(pair) => pair,
-            Err(_) => return NMF_IO,
+            Err(err) => {
+                // There is no host yet to keep the message on: stderr is where the
+                // browser's log is (and it is open: the set-up makes sure of that).
+                eprint_quietly(&format!("nmf_host_new: {err}"));
+                return NMF_IO;
+            }
         };
         let mut limits = Limits::host();
         if max_inbound != 0 {
@@ -208,53 +226,6 @@ pub unsafe extern "C" fn nmf_host_new(
         unsafe { out.write(Box::into_raw(host)) };
         NMF_OK
     })
-}
-
-/// Duplicates stdin and stdout for the host's own use, after the process-wide setup.
-#[cfg(unix)]
-fn take_stdio(guard: bool) -> io::Result<(File, File)> {
-    use std::os::fd::AsFd;
-    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-    #[cfg(target_os = "linux")]
-    // SAFETY: F_SETPIPE_SZ takes an int; on a descriptor that is not a pipe it fails
-    // harmlessly, which is why the result is ignored.
-    unsafe {
-        libc::fcntl(libc::STDIN_FILENO, libc::F_SETPIPE_SZ, 1 << 20);
-    }
-    // try_clone_to_owned duplicates with close-on-exec: children do not inherit them.
-    let stdin = io::stdin().as_fd().try_clone_to_owned()?;
-    let stdout = io::stdout().as_fd().try_clone_to_owned()?;
-    if guard {
-        // SAFETY: dup2 on two descriptors the process owns; it has no memory effects.
-        if unsafe { libc::dup2(libc::STDERR_FILENO, libc::STDOUT_FILENO) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-    }
-    Ok((stdin.into(), stdout.into()))
-}
-
-#[cfg(windows)]
-fn take_stdio(guard: bool) -> io::Result<(File, File)> {
-    use std::os::windows::io::AsHandle;
-    unsafe extern "C" {
-        fn _setmode(fd: c_int, mode: c_int) -> c_int;
-    }
-    const O_BINARY: c_int = 0x8000;
-    if guard {
-        return Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the stdout guard needs Unix",
-        ));
-    }
-    // SAFETY: _setmode on the C runtime's own descriptors 0 and 1.
-    unsafe {
-        _setmode(0, O_BINARY);
-        _setmode(1, O_BINARY);
-    }
-    let stdin = io::stdin().as_handle().try_clone_to_owned()?;
-    let stdout = io::stdout().as_handle().try_clone_to_owned()?;
-    Ok((stdin.into(), stdout.into()))
 }
 
 /// Frees the host, closing its copies of stdin and stdout. NULL does nothing.
@@ -294,7 +265,10 @@ pub unsafe extern "C" fn nmf_host_caller(host: *mut nmf_host, out: *mut nmf_call
 /// valid until the next `nmf_host_recv` or `nmf_host_free`, so it can be passed
 /// straight to `nmf_host_send`), `NMF_EOF` when the browser closed the pipe
 /// (the host should exit now), or an error (`NMF_FRAME_TOO_LARGE`,
-/// `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final).
+/// `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final). With
+/// `NMF_HOST_WRITER_THREAD`, a write that failed on the thread is returned here too
+/// (`NMF_IO`, or `NMF_DISCONNECTED` when the browser went away), before waiting and
+/// instead of `NMF_EOF`.
 ///
 /// # Safety
 ///
@@ -312,6 +286,12 @@ pub unsafe extern "C" fn nmf_host_recv(
                 return NMF_INVALID_ARGUMENT;
             }
             h.current = None;
+            // A writer thread that failed (a full disk, a closed pipe) makes the host
+            // useless: say so now rather than wait for a message that cannot be
+            // answered, or report a clean end of input that hides it.
+            if let Err(err) = h.writer.check() {
+                return h.last_error.fail(&err);
+            }
             match h.reader.read_frame() {
                 Ok(Some(frame)) => {
                     let frame = h.current.insert(frame);
@@ -320,7 +300,10 @@ pub unsafe extern "C" fn nmf_host_recv(
                     len.write(frame.len());
                     NMF_OK
                 }
-                Ok(None) => NMF_EOF,
+                Ok(None) => match h.writer.check() {
+                    Ok(()) => NMF_EOF,
+                    Err(err) => h.last_error.fail(&err),
+                },
                 Err(err) => h.last_error.fail(&err),
             }
         })
@@ -429,4 +412,11 @@ pub unsafe extern "C" fn nmf_host_has_message(host: *const nmf_host) -> bool {
 pub unsafe extern "C" fn nmf_host_last_error(host: *const nmf_host) -> *const c_char {
     // SAFETY: NULL or live, by the caller's contract; only read.
     unsafe { host.as_ref() }.map_or(c"".as_ptr(), |h| h.last_error.as_ptr())
+}
+
+/// Writes `line` to stderr, ignoring failure: a diagnostic must never be what stops a
+/// host, nor panic across the C ABI.
+fn eprint_quietly(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -75,6 +75,11 @@ pub enum nmf_status {
     /// The JSON nests deeper than a parsed document allows (1024 levels). The text may
     /// be valid: `nmf_json_validate` and the echo path have no depth limit.
     NMF_NESTING_TOO_DEEP = 25,
+    /// An earlier write stopped part-way through a message (a full disk, a pipe that
+    /// failed): anything written after it would be read by the browser as the rest of
+    /// that message, so the host refuses every send, queue and flush. Exit: the stream
+    /// is lost.
+    NMF_WRITER_BROKEN = 26,
     /// A bug in nmframe: a Rust panic was caught at the boundary. The handle's last
     /// error holds its message; the handle should be freed.
     NMF_PANIC = 99,
@@ -117,6 +122,7 @@ pub extern "C" fn nmf_status_str(status: c_int) -> *const c_char {
         23 => "I/O error\0",
         24 => "not found\0",
         25 => "JSON nested deeper than the document's limit\0",
+        26 => "writer broken by a write that stopped inside a message\0",
         99 => "panic inside nmframe (a bug)\0",
         _ => "unknown status\0",
     };
@@ -134,6 +140,7 @@ pub(crate) fn status_of(err: &Error) -> nmf_status {
         Error::InvalidUtf8 { .. } => NMF_INVALID_UTF8,
         Error::InvalidJson { .. } | Error::Serialize(_) => NMF_INVALID_JSON,
         Error::NestingTooDeep { .. } => NMF_NESTING_TOO_DEEP,
+        Error::WriterBroken { .. } => NMF_WRITER_BROKEN,
         _ => NMF_IO,
     }
 }

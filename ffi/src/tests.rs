@@ -51,6 +51,7 @@ fn every_status_has_its_own_text() {
         NMF_IO,
         NMF_NOT_FOUND,
         NMF_NESTING_TOO_DEEP,
+        NMF_WRITER_BROKEN,
         NMF_PANIC,
     ];
     let texts: std::collections::HashSet<String> = all

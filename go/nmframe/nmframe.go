@@ -25,6 +25,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 	"unsafe"
 )
 
@@ -40,6 +42,7 @@ const (
 	StatusInvalidUTF8      Status = C.NMF_INVALID_UTF8
 	StatusInvalidJSON      Status = C.NMF_INVALID_JSON
 	StatusNestingTooDeep   Status = C.NMF_NESTING_TOO_DEEP
+	StatusWriterBroken     Status = C.NMF_WRITER_BROKEN
 	StatusIO               Status = C.NMF_IO
 	StatusDisconnected     Status = C.NMF_DISCONNECTED
 	StatusPanic            Status = C.NMF_PANIC
@@ -115,8 +118,17 @@ type Host struct {
 	h *C.nmf_host
 }
 
+// maxInt is the largest int on this platform.
+const maxInt = int(^uint(0) >> 1)
+
 // NewHost takes over stdin and stdout, reading the caller's identity from os.Args.
+//
+// It ignores SIGPIPE for the whole program (signal.Ignore): without that, Go's runtime
+// kills a program that writes to stdout or stderr after the browser closed those pipes
+// (Firefox gives a host a stderr pipe, and a host logs as it exits). Writes then fail
+// with EPIPE, and a send is StatusDisconnected.
 func NewHost(opts ...Option) (*Host, error) {
+	signal.Ignore(syscall.SIGPIPE)
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -152,7 +164,13 @@ func (h *Host) Recv() ([]byte, error) {
 	var n C.size_t
 	switch st := C.nmf_host_recv(h.h, &p, &n); st {
 	case C.NMF_OK:
-		return C.GoBytes(unsafe.Pointer(p), C.int(n)), nil
+		// Not C.GoBytes: its length is a C int, and a browser may send up to 4 GiB - 1.
+		if uint64(n) > uint64(maxInt) {
+			return nil, &Error{StatusFrameTooLarge, fmt.Sprintf("a %d-byte message does not fit in a Go slice on this platform", uint64(n))}
+		}
+		msg := make([]byte, int(n))
+		copy(msg, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)))
+		return msg, nil
 	case C.NMF_EOF:
 		return nil, io.EOF
 	default:

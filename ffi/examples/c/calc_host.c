@@ -92,7 +92,7 @@ int main(int argc, char **argv) {
         uint8_t *msg;
         size_t len;
         nmf_status status = nmf_host_recv(host, &msg, &len);
-        if (status == NMF_EOF) break;
+        if (status == NMF_EOF || status == NMF_DISCONNECTED) break;
         if (status != NMF_OK) {
             fprintf(stderr, "calc_host: %s\n", nmf_host_last_error(host));
             exit_code = 1;
@@ -109,6 +109,10 @@ int main(int argc, char **argv) {
         if (status == NMF_DISCONNECTED) break;
         if (status != NMF_OK) {
             fprintf(stderr, "calc_host: %s\n", nmf_host_last_error(host));
+        }
+        if (status == NMF_IO || status == NMF_WRITER_BROKEN) {
+            exit_code = 1; /* the stream is lost (a write failed): nothing more can reach the browser */
+            break;
         }
     }
     nmf_doc_free(doc);

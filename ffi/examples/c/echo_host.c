@@ -35,8 +35,8 @@ int main(int argc, char **argv) {
         uint8_t *msg;
         size_t len;
         status = nmf_host_recv(host, &msg, &len);
-        if (status == NMF_EOF) {
-            break; /* the browser closed the pipe: exit now */
+        if (status == NMF_EOF || status == NMF_DISCONNECTED) {
+            break; /* the browser closed the pipe, or stopped reading our replies: exit now */
         }
         if (status != NMF_OK) {
             fprintf(stderr, "echo_host: %s\n", nmf_host_last_error(host));

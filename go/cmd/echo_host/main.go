@@ -28,8 +28,8 @@ func run() int {
 	defer host.Close()
 	for {
 		msg, err := host.Recv()
-		if err == io.EOF {
-			return 0 // the browser closed the pipe
+		if err == io.EOF || errors.Is(err, nmframe.ErrDisconnected) {
+			return 0 // the browser closed the pipe, or stopped reading the replies
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "echo_host_go:", err)
