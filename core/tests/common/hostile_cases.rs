@@ -1,6 +1,6 @@
 //! The hostile-input table: what the other side can send, and what must come of it.
 //! Run against the Rust API (core/tests/hostile.rs), the C ABI (nmframe-ffi's tests)
-//! and the C example host under ASan (ffi/tests/hosts.rs). Every case starts with one
+//! and the C example host under ASan (ffi/tests/hosts/main.rs). Every case starts with one
 //! good frame, which must be delivered whatever follows.
 #![allow(dead_code)] // each runner uses part of it
 

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use nmframe::{FrameReader, FrameWriter, Limits, MAX_HOST_TO_BROWSER, encode_frame};
 
+mod faults;
+
 const ORIGIN: &str = "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/";
 
 fn root() -> PathBuf {
@@ -50,6 +52,7 @@ const SANITIZE: [&str; 3] = [
 ];
 
 struct Built {
+    rust_echo: PathBuf,
     c_echo: PathBuf,
     c_calc: PathBuf,
     cpp_echo: PathBuf,
@@ -65,6 +68,14 @@ fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
         run(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "nmframe-ffi"]));
+        run(Command::new(env!("CARGO")).args([
+            "build",
+            "--quiet",
+            "-p",
+            "nmframe",
+            "--example",
+            "echo_host",
+        ]));
         let lib = target_dir().join("libnmframe.a");
         let out = target_dir().join("ffi-examples");
         std::fs::create_dir_all(&out).unwrap();
@@ -117,6 +128,7 @@ fn built() -> &'static Built {
                 format!("{} {}", lib.display(), NATIVE_LIBS.join(" ")),
             ));
         Built {
+            rust_echo: target_dir().join("examples/echo_host"),
             c_echo: compile(
                 "gcc",
                 "-std=c11",
@@ -522,7 +534,7 @@ fn browser_gone_mid_reply_is_not_a_crash() {
     }
 }
 
-#[path = "../../core/tests/common/hostile_cases.rs"]
+#[path = "../../../core/tests/common/hostile_cases.rs"]
 mod hostile_cases;
 
 /// The hostile-input table against the C example host (plain and under ASan+UBSan)

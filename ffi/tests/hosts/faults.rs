@@ -1,0 +1,414 @@
+//! The fault suite: the world around a host misbehaves (descriptors closed or
+//! non-blocking at start, the browser's pipes gone, a disk full, a signal, a message of
+//! 2 GiB), and every binding's echo host must come out of it as the table says: the
+//! expected exit, never death by a signal it did not ask for, bounded in time, and
+//! every reply it did send byte-exact.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use nmframe::MAX_HOST_TO_BROWSER;
+
+use super::{Browser, ORIGIN, Under, built, json_string, wait};
+
+/// Each binding's echo host.
+fn hosts() -> Vec<(&'static str, PathBuf)> {
+    let b = built();
+    vec![
+        ("Rust", b.rust_echo.clone()),
+        ("C", b.c_echo.clone()),
+        ("C++", b.cpp_echo.clone()),
+        ("Go", b.go_echo.clone()),
+    ]
+}
+
+type Outcome = Result<(), String>;
+
+/// A case: what it does to the host, and what must come of it.
+struct Case {
+    name: &'static str,
+    expected: &'static str,
+    run: fn(&Path) -> Outcome,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        name: "browser's stderr gone, host logs",
+        expected: "replies intact, exit 0",
+        run: stderr_gone,
+    },
+    Case {
+        name: "fd 2 closed at start (stdout guard on)",
+        expected: "serves, exit 0",
+        run: fd2_closed,
+    },
+    Case {
+        name: "fd 0 closed at start",
+        expected: "exits at once; non-zero only with a message naming stdin",
+        run: fd0_closed,
+    },
+    Case {
+        name: "fd 1 closed at start",
+        expected: "exits; non-zero only with a message naming stdout",
+        run: fd1_closed,
+    },
+    Case {
+        name: "stdin and stdout inherited O_NONBLOCK",
+        expected: "a burst and a 1 MiB reply read slowly come back intact, exit 0",
+        run: nonblocking,
+    },
+    Case {
+        name: "stdout gone mid-burst",
+        expected: "exit 0 (disconnected)",
+        run: stdout_gone_mid_burst,
+    },
+    Case {
+        name: "stdin closed mid-frame",
+        expected: "earlier replies intact, exit 1 naming the truncation",
+        run: stdin_closed_mid_frame,
+    },
+    Case {
+        name: "stdout is a full disk (/dev/full)",
+        expected: "exit 1 naming the error, not a quiet exit at end of input",
+        run: stdout_full,
+    },
+    Case {
+        name: "SIGTERM",
+        expected: "terminated by SIGTERM at once",
+        run: sigterm,
+    },
+    Case {
+        name: "a 2 GiB + 1 KiB message",
+        expected: "refused with an error reply, then serves on, exit 0",
+        run: two_gib,
+    },
+];
+
+/// Starts `exe` as a browser would, through `sh` so that a redirection can close or
+/// change a descriptor first (`2>&-`), or through `python3` for what the shell cannot.
+fn start_wrapped(exe: &Path, wrapper: &[&str]) -> Browser {
+    let mut cmd = Command::new(wrapper[0]);
+    cmd.args(&wrapper[1..]).arg(exe);
+    Browser::spawn(cmd, Under::Native)
+}
+
+fn sh(redirect: &str) -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        format!("exe=$0; exec \"$exe\" \"$@\" {redirect}"),
+    ]
+}
+
+/// Starts `exe` through `sh` with `redirect` applied, stdin and stderr piped: for the
+/// cases that watch the process rather than talk to it.
+fn start_redirected(
+    exe: &Path,
+    redirect: &str,
+    stdout: Stdio,
+) -> Result<std::process::Child, String> {
+    let wrapper = sh(redirect);
+    Command::new(&wrapper[0])
+        .args(&wrapper[1..])
+        .arg(exe)
+        .arg(ORIGIN)
+        .stdin(Stdio::piped())
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())
+}
+
+fn expect_exit(status: ExitStatus, code: i32, stderr: &str) -> Outcome {
+    if status.code() == Some(code) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} (expected exit {code}); stderr: {stderr}",
+            describe(status)
+        ))
+    }
+}
+
+fn describe(status: ExitStatus) -> String {
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}"),
+        _ => format!("{status}"),
+    }
+}
+
+fn check(cond: bool, what: impl FnOnce() -> String) -> Outcome {
+    if cond { Ok(()) } else { Err(what()) }
+}
+
+fn stderr_gone(exe: &Path) -> Outcome {
+    let mut child = Command::new(exe)
+        .arg(ORIGIN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    // The browser stops reading the host's log: the pipe's read end closes.
+    drop(child.stderr.take());
+    let mut to_host =
+        nmframe::FrameWriter::new(child.stdin.take().unwrap(), nmframe::Limits::browser());
+    let mut from_host =
+        nmframe::FrameReader::new(child.stdout.take().unwrap(), nmframe::Limits::browser());
+    let oversized = json_string(MAX_HOST_TO_BROWSER as usize + 1);
+    // The host cannot echo this one, and says so on stderr (EPIPE there) before it
+    // replies with an error object.
+    to_host.send(&oversized).map_err(|e| e.to_string())?;
+    let refusal = from_host
+        .read_frame()
+        .map_err(|e| e.to_string())?
+        .ok_or("no reply")?;
+    check(refusal.starts_with(b"{\"error\""), || {
+        format!(
+            "reply to the oversized message: {:?}",
+            String::from_utf8_lossy(&refusal[..refusal.len().min(80)])
+        )
+    })?;
+    to_host.send(b"[\"after\"]").map_err(|e| e.to_string())?;
+    let echo = from_host
+        .read_frame()
+        .map_err(|e| e.to_string())?
+        .ok_or("no echo")?;
+    check(&echo[..] == b"[\"after\"]", || format!("echo {echo:?}"))?;
+    drop(to_host);
+    let status = wait(&mut child, Duration::from_secs(2));
+    expect_exit(status, 0, "(gone)")
+}
+
+fn fd2_closed(exe: &Path) -> Outcome {
+    let wrapper = sh("2>&-");
+    let mut b = start_wrapped(exe, &wrapper.iter().map(String::as_str).collect::<Vec<_>>());
+    let reply = b.roundtrip(b"{\"fd2\":\"closed\"}");
+    check(reply == b"{\"fd2\":\"closed\"}", || {
+        format!("echo {reply:?}")
+    })?;
+    let (status, stderr) = b.close();
+    expect_exit(status, 0, &stderr)
+}
+
+/// Starts the host with descriptor `fd` closed and gives it a message and then EOF, if
+/// it is still there to take them; it must exit, by itself, and say why if it fails.
+fn closed_at_start(exe: &Path, fd: u32, name: &str) -> Outcome {
+    let mut child = start_redirected(exe, &format!("{fd}<&-"), Stdio::piped())?;
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(&frame(b"[1]"));
+    drop(stdin);
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let _ = stdout.read_to_end(&mut all);
+    });
+    let status = wait(&mut child, Duration::from_secs(2));
+    let mut stderr = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    let _ = reader.join();
+    match status.code() {
+        Some(0) => Ok(()),
+        Some(_) => check(stderr.contains(name), || {
+            format!(
+                "{} without naming {name}; stderr: {stderr}",
+                describe(status)
+            )
+        }),
+        None => Err(format!("{}; stderr: {stderr}", describe(status))),
+    }
+}
+
+fn fd0_closed(exe: &Path) -> Outcome {
+    closed_at_start(exe, 0, "stdin")
+}
+
+fn fd1_closed(exe: &Path) -> Outcome {
+    closed_at_start(exe, 1, "stdout")
+}
+
+fn nonblocking(exe: &Path) -> Outcome {
+    let script = "import fcntl, os, sys\n\
+                  for fd in (0, 1):\n    \
+                      fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)\n\
+                  os.execv(sys.argv[1], sys.argv[1:])\n";
+    let mut b = start_wrapped(exe, &["python3", "-c", script]);
+    // A burst, written before any reply is read.
+    let burst: Vec<Vec<u8>> = (0..300)
+        .map(|i| format!("{{\"n\":{i}}}").into_bytes())
+        .collect();
+    for msg in &burst {
+        b.send(msg);
+    }
+    for msg in &burst {
+        let reply = b.recv();
+        check(&reply == msg, || format!("burst: {reply:?} for {msg:?}"))?;
+    }
+    // A reply bigger than the pipe, read slowly: the host's write meets a full pipe.
+    let big = json_string(MAX_HOST_TO_BROWSER as usize);
+    b.send(&big);
+    std::thread::sleep(Duration::from_millis(200));
+    let reply = b.recv();
+    check(reply == big, || {
+        format!("1 MiB reply differs ({} bytes)", reply.len())
+    })?;
+    let (status, stderr) = b.close();
+    expect_exit(status, 0, &stderr)
+}
+
+fn stdout_gone_mid_burst(exe: &Path) -> Outcome {
+    let mut b = Browser::start(exe, Under::Native);
+    for _ in 0..4 {
+        b.send(&json_string(256 * 1024));
+    }
+    let mut head = [0u8; 4096];
+    b.from_host
+        .get_mut()
+        .read_exact(&mut head)
+        .map_err(|e| e.to_string())?;
+    let Browser {
+        mut child,
+        to_host,
+        from_host,
+        stderr,
+        ..
+    } = b;
+    drop(from_host);
+    let mut to_host = to_host.unwrap();
+    // The host learns of it when it next writes; the browser still talks.
+    let _ = to_host.send(b"[\"more\"]");
+    drop(to_host);
+    let status = wait(&mut child, Duration::from_secs(2));
+    let stderr = stderr.lock().unwrap().clone();
+    expect_exit(status, 0, &stderr)
+}
+
+fn stdin_closed_mid_frame(exe: &Path) -> Outcome {
+    let mut b = Browser::start(exe, Under::Native);
+    let reply = b.roundtrip(b"[\"before\"]");
+    check(reply == b"[\"before\"]", || format!("echo {reply:?}"))?;
+    let stdin = b.writer().get_mut();
+    stdin.write_all(&100u32.to_ne_bytes()).unwrap();
+    stdin.write_all(b"[\"only ten").unwrap();
+    let (status, stderr) = b.close();
+    expect_exit(status, 1, &stderr)?;
+    check(stderr.contains("100"), || {
+        format!("stderr lacks the length: {stderr}")
+    })
+}
+
+fn stdout_full(exe: &Path) -> Outcome {
+    let mut child = start_redirected(exe, "1>/dev/full", Stdio::null())?;
+    let mut stdin = child.stdin.take().unwrap();
+    let frame = frame(b"[\"full\"]");
+    stdin.write_all(&frame).map_err(|e| e.to_string())?;
+    // The write fails at once; end of input must not hide it (with a writer thread,
+    // the host learns of it at its next receive).
+    std::thread::sleep(Duration::from_millis(100));
+    drop(stdin);
+    let status = wait(&mut child, Duration::from_secs(2));
+    let mut stderr = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    expect_exit(status, 1, &stderr)?;
+    check(stderr.to_lowercase().contains("no space"), || {
+        format!("stderr: {stderr}")
+    })
+}
+
+fn sigterm(exe: &Path) -> Outcome {
+    let mut b = Browser::start(exe, Under::Native);
+    let reply = b.roundtrip(b"[0]");
+    check(reply == b"[0]", || format!("echo {reply:?}"))?;
+    let pid = b.child.id();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .map_err(|e| e.to_string())?;
+    check(killed.success(), || "kill failed".into())?;
+    let status = wait(&mut b.child, Duration::from_secs(2));
+    check(status.signal() == Some(15), || describe(status))
+}
+
+fn two_gib(exe: &Path) -> Outcome {
+    let mut b = Browser::start(exe, Under::Native);
+    let len: usize = (2 << 30) + 1024;
+    // A JSON string, which the host refuses to echo (over 1 MiB).
+    let mut payload = vec![b'a'; len];
+    payload[0] = b'"';
+    payload[len - 1] = b'"';
+    let stdin = b.writer().get_mut();
+    stdin
+        .write_all(&(len as u32).to_ne_bytes())
+        .map_err(|e| e.to_string())?;
+    stdin.write_all(&payload).map_err(|e| e.to_string())?;
+    drop(payload);
+    let reply = b.recv();
+    check(reply.starts_with(b"{\"error\""), || {
+        format!(
+            "reply: {:?}",
+            String::from_utf8_lossy(&reply[..reply.len().min(120)])
+        )
+    })?;
+    check(
+        String::from_utf8_lossy(&reply).contains(&len.to_string()),
+        || {
+            format!(
+                "the reply does not give the size: {}",
+                String::from_utf8_lossy(&reply)
+            )
+        },
+    )?;
+    let echo = b.roundtrip(b"[\"after\"]");
+    check(echo == b"[\"after\"]", || format!("echo {echo:?}"))?;
+    let (status, stderr) = b.close();
+    expect_exit(status, 0, &stderr)
+}
+
+/// A frame as a browser writes it.
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    nmframe::encode_frame(&mut out, payload, nmframe::Limits::browser().outbound()).unwrap();
+    out
+}
+
+/// Every case against every binding; the table is printed whatever happens, and the
+/// test fails on any cell that is not as expected.
+#[test]
+fn fault_table_for_every_binding() {
+    let hosts = hosts();
+    let mut table = String::from("| case | expected |");
+    for (name, _) in &hosts {
+        let _ = write!(table, " {name} |");
+    }
+    table.push_str("\n|---|---|");
+    table.push_str(&"---|".repeat(hosts.len()));
+    table.push('\n');
+    let mut failures = Vec::new();
+    for case in CASES {
+        let _ = write!(table, "| {} | {} |", case.name, case.expected);
+        for (binding, exe) in &hosts {
+            let outcome = std::panic::catch_unwind(|| (case.run)(exe)).unwrap_or_else(|panic| {
+                let text = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+                Err(format!("panicked: {}", text.unwrap_or_default()))
+            });
+            match outcome {
+                Ok(()) => table.push_str(" ok |"),
+                Err(why) => {
+                    table.push_str(" FAILED |");
+                    failures.push(format!("{binding}, {}: {why}", case.name));
+                }
+            }
+        }
+        table.push('\n');
+    }
+    println!("{table}");
+    assert!(failures.is_empty(), "{table}\n{}", failures.join("\n"));
+}
