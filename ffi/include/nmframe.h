@@ -586,7 +586,10 @@ enum nmf_status nmf_host_caller(struct nmf_host *host, struct nmf_caller *out);
  * valid until the next `nmf_host_recv` or `nmf_host_free`, so it can be passed
  * straight to `nmf_host_send`), `NMF_EOF` when the browser closed the pipe
  * (the host should exit now), or an error (`NMF_FRAME_TOO_LARGE`,
- * `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final).
+ * `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final). With
+ * `NMF_HOST_WRITER_THREAD`, a write that failed on the thread is returned here too
+ * (`NMF_IO`, or `NMF_DISCONNECTED` when the browser went away), before waiting and
+ * instead of `NMF_EOF`.
  *
  * # Safety
  *
