@@ -77,6 +77,21 @@ const CASES: &[Case] = &[
         run: stdout_full,
     },
     Case {
+        name: "a storm of SIGWINCH, SIGSTOP and SIGCONT during traffic",
+        expected: "every reply intact and in order, exit 0",
+        run: signal_storm,
+    },
+    Case {
+        name: "SIGPIPE sent to the host",
+        expected: "ignored: serves on, exit 0",
+        run: sigpipe_sent,
+    },
+    Case {
+        name: "a browser that stops reading (48 MiB sent)",
+        expected: "the host waits with bounded memory, then every reply intact, exit 0",
+        run: stalled_reader,
+    },
+    Case {
         name: "SIGTERM",
         expected: "terminated by SIGTERM at once",
         run: sigterm,
@@ -369,6 +384,135 @@ fn two_gib(exe: &Path) -> Outcome {
     expect_exit(status, 0, &stderr)
 }
 
+/// Sends `signal` to `pid`.
+fn kill(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) takes two integers and touches no memory.
+    unsafe { libc::kill(pid as libc::pid_t, signal) };
+}
+
+/// Messages of mixed sizes, each different, so that a lost, repeated or damaged frame
+/// shows.
+fn traffic(count: usize) -> Vec<Vec<u8>> {
+    (0..count)
+        .map(|i| {
+            let len = [16, 300, 5_000, 70_000][i % 4] + i % 7;
+            let mut msg = json_string(len);
+            let tag = format!("{i:08}");
+            msg[1..9].copy_from_slice(tag.as_bytes());
+            msg
+        })
+        .collect()
+}
+
+fn signal_storm(exe: &Path) -> Outcome {
+    let mut b = Browser::start(exe, Under::Native);
+    let pid = b.child.id();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let storm = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut sent = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for signal in [libc::SIGWINCH, libc::SIGSTOP, libc::SIGCONT] {
+                    kill(pid, signal);
+                    sent += 1;
+                }
+                std::thread::sleep(Duration::from_micros(300));
+            }
+            kill(pid, libc::SIGCONT);
+            sent
+        })
+    };
+    let messages = traffic(2_000);
+    let mut outcome = Ok(());
+    for chunk in messages.chunks(50) {
+        for msg in chunk {
+            b.send(msg);
+        }
+        for msg in chunk {
+            let reply = b.recv();
+            if &reply != msg {
+                outcome = Err(format!(
+                    "reply {:?}... for message {:?}...",
+                    &reply[..9.min(reply.len())],
+                    &msg[..9]
+                ));
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = storm.join().unwrap();
+    outcome?;
+    check(sent > 300, || format!("only {sent} signals sent"))?;
+    let (status, stderr) = b.close();
+    expect_exit(status, 0, &stderr)
+}
+
+fn sigpipe_sent(exe: &Path) -> Outcome {
+    let mut b = Browser::start(exe, Under::Native);
+    check(b.roundtrip(b"[1]") == b"[1]", || "first echo".into())?;
+    kill(b.child.id(), libc::SIGPIPE);
+    std::thread::sleep(Duration::from_millis(50));
+    check(b.roundtrip(b"[2]") == b"[2]", || {
+        "echo after SIGPIPE".into()
+    })?;
+    let (status, stderr) = b.close();
+    expect_exit(status, 0, &stderr)
+}
+
+/// The host's resident memory at its peak, from /proc.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn stalled_reader(exe: &Path) -> Outcome {
+    let mut b = Browser::start(exe, Under::Native);
+    let pid = b.child.id();
+    // The baseline once the host is up and has answered a message of the same size.
+    let message = json_string(256 * 1024);
+    check(b.roundtrip(&message) == message, || "first echo".into())?;
+    let before = peak_rss_kib(pid).unwrap_or(0);
+    let count = 192; // 48 MiB
+    let mut to_host = b.to_host.take().unwrap();
+    let writer = {
+        let message = message.clone();
+        std::thread::spawn(move || {
+            for _ in 0..count {
+                if to_host.send(&message).is_err() {
+                    break;
+                }
+            }
+            to_host
+        })
+    };
+    // Nobody reads the replies: the host fills its stdout pipe, then must wait (and
+    // stop reading) rather than buffer what keeps coming.
+    std::thread::sleep(Duration::from_millis(1500));
+    let stalled = peak_rss_kib(pid).unwrap_or(0);
+    for i in 0..count {
+        let reply = b.recv();
+        if reply != message {
+            return Err(format!("reply {i} differs"));
+        }
+    }
+    b.to_host = Some(writer.join().unwrap());
+    let peak = peak_rss_kib(pid).unwrap_or(0);
+    // Eight messages' worth: the pipes, a batch in each of the writer thread's two
+    // slots, the read buffer. 48 MiB would show.
+    check(
+        stalled < before + 8 * 256 + 4096 && peak < before + 16 * 1024,
+        || {
+            format!(
+                "peak RSS grew from {before} KiB to {stalled} KiB while stalled, {peak} KiB at the end"
+            )
+        },
+    )?;
+    let (status, stderr) = b.close();
+    expect_exit(status, 0, &stderr)
+}
+
 /// A frame as a browser writes it.
 fn frame(payload: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -392,6 +536,7 @@ fn fault_table_for_every_binding() {
     for case in CASES {
         let _ = write!(table, "| {} | {} |", case.name, case.expected);
         for (binding, exe) in &hosts {
+            let started = std::time::Instant::now();
             let outcome = std::panic::catch_unwind(|| (case.run)(exe)).unwrap_or_else(|panic| {
                 let text = panic
                     .downcast_ref::<String>()
@@ -399,8 +544,11 @@ fn fault_table_for_every_binding() {
                     .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
                 Err(format!("panicked: {}", text.unwrap_or_default()))
             });
+            let took = started.elapsed();
             match outcome {
-                Ok(()) => table.push_str(" ok |"),
+                Ok(()) => {
+                    let _ = write!(table, " ok ({:.1} s) |", took.as_secs_f64());
+                }
                 Err(why) => {
                     table.push_str(" FAILED |");
                     failures.push(format!("{binding}, {}: {why}", case.name));
