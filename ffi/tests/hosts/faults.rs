@@ -4,10 +4,11 @@
 //! expected exit, never death by a signal it did not ask for, bounded in time, and
 //! every reply it did send byte-exact.
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -15,15 +16,29 @@ use nmframe::MAX_HOST_TO_BROWSER;
 
 use super::{Browser, ORIGIN, Under, built, json_string, wait};
 
-/// Each binding's echo host.
-fn hosts() -> Vec<(&'static str, PathBuf)> {
+/// Each binding's echo host, as the command that starts it: the Rust example on
+/// `FrameWriter`, `nmframe echo` on `WriterThread`, and the C, C++ and Go examples on
+/// libnmframe with its writer thread.
+fn hosts() -> Vec<(&'static str, Vec<OsString>)> {
     let b = built();
+    let exe = |path: &PathBuf| vec![path.clone().into_os_string()];
     vec![
-        ("Rust", b.rust_echo.clone()),
-        ("C", b.c_echo.clone()),
-        ("C++", b.cpp_echo.clone()),
-        ("Go", b.go_echo.clone()),
+        ("Rust", exe(&b.rust_echo)),
+        (
+            "nmframe echo",
+            vec![b.nmframe.clone().into_os_string(), "echo".into()],
+        ),
+        ("C", exe(&b.c_echo)),
+        ("C++", exe(&b.cpp_echo)),
+        ("Go", exe(&b.go_echo)),
     ]
+}
+
+/// The command for a host's argv (the browser's arguments are added by the caller).
+fn command(host: &[OsString]) -> Command {
+    let mut cmd = Command::new(&host[0]);
+    cmd.args(&host[1..]);
+    cmd
 }
 
 type Outcome = Result<(), String>;
@@ -32,7 +47,7 @@ type Outcome = Result<(), String>;
 struct Case {
     name: &'static str,
     expected: &'static str,
-    run: fn(&Path) -> Outcome,
+    run: fn(&[OsString]) -> Outcome,
 }
 
 const CASES: &[Case] = &[
@@ -105,9 +120,9 @@ const CASES: &[Case] = &[
 
 /// Starts `exe` as a browser would, through `sh` so that a redirection can close or
 /// change a descriptor first (`2>&-`), or through `python3` for what the shell cannot.
-fn start_wrapped(exe: &Path, wrapper: &[&str]) -> Browser {
+fn start_wrapped(host: &[OsString], wrapper: &[&str]) -> Browser {
     let mut cmd = Command::new(wrapper[0]);
-    cmd.args(&wrapper[1..]).arg(exe);
+    cmd.args(&wrapper[1..]).args(host);
     Browser::spawn(cmd, Under::Native)
 }
 
@@ -122,14 +137,14 @@ fn sh(redirect: &str) -> Vec<String> {
 /// Starts `exe` through `sh` with `redirect` applied, stdin and stderr piped: for the
 /// cases that watch the process rather than talk to it.
 fn start_redirected(
-    exe: &Path,
+    host: &[OsString],
     redirect: &str,
     stdout: Stdio,
 ) -> Result<std::process::Child, String> {
     let wrapper = sh(redirect);
     Command::new(&wrapper[0])
         .args(&wrapper[1..])
-        .arg(exe)
+        .args(host)
         .arg(ORIGIN)
         .stdin(Stdio::piped())
         .stdout(stdout)
@@ -161,8 +176,8 @@ fn check(cond: bool, what: impl FnOnce() -> String) -> Outcome {
     if cond { Ok(()) } else { Err(what()) }
 }
 
-fn stderr_gone(exe: &Path) -> Outcome {
-    let mut child = Command::new(exe)
+fn stderr_gone(host: &[OsString]) -> Outcome {
+    let mut child = command(host)
         .arg(ORIGIN)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -200,9 +215,12 @@ fn stderr_gone(exe: &Path) -> Outcome {
     expect_exit(status, 0, "(gone)")
 }
 
-fn fd2_closed(exe: &Path) -> Outcome {
+fn fd2_closed(host: &[OsString]) -> Outcome {
     let wrapper = sh("2>&-");
-    let mut b = start_wrapped(exe, &wrapper.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut b = start_wrapped(
+        host,
+        &wrapper.iter().map(String::as_str).collect::<Vec<_>>(),
+    );
     let reply = b.roundtrip(b"{\"fd2\":\"closed\"}");
     check(reply == b"{\"fd2\":\"closed\"}", || {
         format!("echo {reply:?}")
@@ -213,8 +231,8 @@ fn fd2_closed(exe: &Path) -> Outcome {
 
 /// Starts the host with descriptor `fd` closed and gives it a message and then EOF, if
 /// it is still there to take them; it must exit, by itself, and say why if it fails.
-fn closed_at_start(exe: &Path, fd: u32, name: &str) -> Outcome {
-    let mut child = start_redirected(exe, &format!("{fd}<&-"), Stdio::piped())?;
+fn closed_at_start(host: &[OsString], fd: u32, name: &str) -> Outcome {
+    let mut child = start_redirected(host, &format!("{fd}<&-"), Stdio::piped())?;
     let mut stdin = child.stdin.take().unwrap();
     let _ = stdin.write_all(&frame(b"[1]"));
     drop(stdin);
@@ -239,20 +257,20 @@ fn closed_at_start(exe: &Path, fd: u32, name: &str) -> Outcome {
     }
 }
 
-fn fd0_closed(exe: &Path) -> Outcome {
-    closed_at_start(exe, 0, "stdin")
+fn fd0_closed(host: &[OsString]) -> Outcome {
+    closed_at_start(host, 0, "stdin")
 }
 
-fn fd1_closed(exe: &Path) -> Outcome {
-    closed_at_start(exe, 1, "stdout")
+fn fd1_closed(host: &[OsString]) -> Outcome {
+    closed_at_start(host, 1, "stdout")
 }
 
-fn nonblocking(exe: &Path) -> Outcome {
+fn nonblocking(host: &[OsString]) -> Outcome {
     let script = "import fcntl, os, sys\n\
                   for fd in (0, 1):\n    \
                       fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)\n\
                   os.execv(sys.argv[1], sys.argv[1:])\n";
-    let mut b = start_wrapped(exe, &["python3", "-c", script]);
+    let mut b = start_wrapped(host, &["python3", "-c", script]);
     // A burst, written before any reply is read.
     let burst: Vec<Vec<u8>> = (0..300)
         .map(|i| format!("{{\"n\":{i}}}").into_bytes())
@@ -276,8 +294,8 @@ fn nonblocking(exe: &Path) -> Outcome {
     expect_exit(status, 0, &stderr)
 }
 
-fn stdout_gone_mid_burst(exe: &Path) -> Outcome {
-    let mut b = Browser::start(exe, Under::Native);
+fn stdout_gone_mid_burst(host: &[OsString]) -> Outcome {
+    let mut b = Browser::spawn(command(host), Under::Native);
     for _ in 0..4 {
         b.send(&json_string(256 * 1024));
     }
@@ -303,8 +321,8 @@ fn stdout_gone_mid_burst(exe: &Path) -> Outcome {
     expect_exit(status, 0, &stderr)
 }
 
-fn stdin_closed_mid_frame(exe: &Path) -> Outcome {
-    let mut b = Browser::start(exe, Under::Native);
+fn stdin_closed_mid_frame(host: &[OsString]) -> Outcome {
+    let mut b = Browser::spawn(command(host), Under::Native);
     let reply = b.roundtrip(b"[\"before\"]");
     check(reply == b"[\"before\"]", || format!("echo {reply:?}"))?;
     let stdin = b.writer().get_mut();
@@ -317,8 +335,8 @@ fn stdin_closed_mid_frame(exe: &Path) -> Outcome {
     })
 }
 
-fn stdout_full(exe: &Path) -> Outcome {
-    let mut child = start_redirected(exe, "1>/dev/full", Stdio::null())?;
+fn stdout_full(host: &[OsString]) -> Outcome {
+    let mut child = start_redirected(host, "1>/dev/full", Stdio::null())?;
     let mut stdin = child.stdin.take().unwrap();
     let frame = frame(b"[\"full\"]");
     stdin.write_all(&frame).map_err(|e| e.to_string())?;
@@ -335,8 +353,8 @@ fn stdout_full(exe: &Path) -> Outcome {
     })
 }
 
-fn sigterm(exe: &Path) -> Outcome {
-    let mut b = Browser::start(exe, Under::Native);
+fn sigterm(host: &[OsString]) -> Outcome {
+    let mut b = Browser::spawn(command(host), Under::Native);
     let reply = b.roundtrip(b"[0]");
     check(reply == b"[0]", || format!("echo {reply:?}"))?;
     let pid = b.child.id();
@@ -349,8 +367,8 @@ fn sigterm(exe: &Path) -> Outcome {
     check(status.signal() == Some(15), || describe(status))
 }
 
-fn two_gib(exe: &Path) -> Outcome {
-    let mut b = Browser::start(exe, Under::Native);
+fn two_gib(host: &[OsString]) -> Outcome {
+    let mut b = Browser::spawn(command(host), Under::Native);
     let len: usize = (2 << 30) + 1024;
     // A JSON string, which the host refuses to echo (over 1 MiB).
     let mut payload = vec![b'a'; len];
@@ -404,8 +422,8 @@ fn traffic(count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn signal_storm(exe: &Path) -> Outcome {
-    let mut b = Browser::start(exe, Under::Native);
+fn signal_storm(host: &[OsString]) -> Outcome {
+    let mut b = Browser::spawn(command(host), Under::Native);
     let pid = b.child.id();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let storm = {
@@ -448,8 +466,8 @@ fn signal_storm(exe: &Path) -> Outcome {
     expect_exit(status, 0, &stderr)
 }
 
-fn sigpipe_sent(exe: &Path) -> Outcome {
-    let mut b = Browser::start(exe, Under::Native);
+fn sigpipe_sent(host: &[OsString]) -> Outcome {
+    let mut b = Browser::spawn(command(host), Under::Native);
     check(b.roundtrip(b"[1]") == b"[1]", || "first echo".into())?;
     kill(b.child.id(), libc::SIGPIPE);
     std::thread::sleep(Duration::from_millis(50));
@@ -467,8 +485,8 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-fn stalled_reader(exe: &Path) -> Outcome {
-    let mut b = Browser::start(exe, Under::Native);
+fn stalled_reader(host: &[OsString]) -> Outcome {
+    let mut b = Browser::spawn(command(host), Under::Native);
     let pid = b.child.id();
     // The baseline once the host is up and has answered a message of the same size.
     let message = json_string(256 * 1024);
@@ -535,9 +553,9 @@ fn fault_table_for_every_binding() {
     let mut failures = Vec::new();
     for case in CASES {
         let _ = write!(table, "| {} | {} |", case.name, case.expected);
-        for (binding, exe) in &hosts {
+        for (binding, argv) in &hosts {
             let started = std::time::Instant::now();
-            let outcome = std::panic::catch_unwind(|| (case.run)(exe)).unwrap_or_else(|panic| {
+            let outcome = std::panic::catch_unwind(|| (case.run)(argv)).unwrap_or_else(|panic| {
                 let text = panic
                     .downcast_ref::<String>()
                     .cloned()

@@ -53,6 +53,7 @@ const SANITIZE: [&str; 3] = [
 
 struct Built {
     rust_echo: PathBuf,
+    nmframe: PathBuf,
     c_echo: PathBuf,
     c_calc: PathBuf,
     cpp_echo: PathBuf,
@@ -76,6 +77,7 @@ fn built() -> &'static Built {
             "--example",
             "echo_host",
         ]));
+        run(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "nmframe-cli"]));
         let lib = target_dir().join("libnmframe.a");
         let out = target_dir().join("ffi-examples");
         std::fs::create_dir_all(&out).unwrap();
@@ -129,6 +131,7 @@ fn built() -> &'static Built {
             ));
         Built {
             rust_echo: target_dir().join("examples/echo_host"),
+            nmframe: target_dir().join("nmframe"),
             c_echo: compile(
                 "gcc",
                 "-std=c11",
