@@ -43,9 +43,10 @@ python3 browsers/run.py
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked
 
-step "benches compile; the end-to-end benchmark once in tiny mode (no timing is asserted)"
+step "benches compile; the end-to-end benchmark once in tiny mode, the soak for 2 s per host (no timing is asserted; every reply is checked)"
 cargo bench -p nmframe-benches --locked --no-run
 cargo bench -p nmframe-benches --locked --bench e2e -- --tiny > /dev/null
+cargo bench -p nmframe-benches --locked --bench soak -- --seconds 2 > /dev/null
 
 step "fuzz smoke: every target for ${NMFRAME_FUZZ_SECONDS:-20} s from the committed seeds (nightly)"
 bash fuzz/run-all.sh "${NMFRAME_FUZZ_SECONDS:-20}"

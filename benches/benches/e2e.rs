@@ -9,13 +9,10 @@
 //! writer (bursts of up to 1 MiB of frames) and the same reader (nmframe's decoder,
 //! each reply compared with what was sent).
 
-use std::ffi::OsString;
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nmframe::{FrameReader, Limits};
+use nmframe_benches::hosts::{Host, build_hosts, connect, cpu_ns, peak_rss_kib};
 use nmframe_benches::{Shape, payload};
 
 const SIZES: [(&str, usize); 4] = [
@@ -24,20 +21,6 @@ const SIZES: [(&str, usize); 4] = [
     ("64 KiB", 64 << 10),
     ("1 MiB", 1 << 20),
 ];
-
-struct Host {
-    name: &'static str,
-    argv: Vec<OsString>,
-    /// Set in the host's environment.
-    env: &'static [(&'static str, &'static str)],
-}
-
-impl Host {
-    /// `cat` would read the browser's argument as a file: it gets none.
-    fn is_cat(&self) -> bool {
-        self.argv[0] == "cat"
-    }
-}
 
 struct Config {
     bytes_per_run: usize,
@@ -111,206 +94,6 @@ fn main() {
     memory_table(&memory_hosts);
 }
 
-/// Builds every host and returns (echo hosts, value hosts); `cat` first.
-fn build_hosts() -> (Vec<Host>, Vec<Host>) {
-    let target = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    // Two builds: `--bins` alone would skip libnmframe.a, a library target.
-    run(Command::new(&cargo)
-        .args(["build", "--quiet", "--release", "-p", "nmframe-ffi"])
-        .current_dir(&root));
-    run(Command::new(&cargo)
-        .args([
-            "build",
-            "--quiet",
-            "--release",
-            "-p",
-            "nmframe-cli",
-            "-p",
-            "nmframe-benches",
-            "--bins",
-        ])
-        .current_dir(&root));
-    let out = target.join("bench-hosts");
-    std::fs::create_dir_all(&out).unwrap();
-    let lib = target.join("libnmframe.a");
-    let include = root.join("ffi/include");
-    let cc = |compiler: &str, std: &str, source: &str, name: &str, link_lib: bool| -> PathBuf {
-        let exe = out.join(name);
-        let mut cmd = Command::new(compiler);
-        cmd.args([std, "-O2", "-I"])
-            .arg(&include)
-            .arg(root.join(source));
-        if link_lib {
-            cmd.arg(&lib).args(["-lpthread", "-ldl", "-lm"]);
-        }
-        run(cmd.arg("-o").arg(&exe));
-        exe
-    };
-    let plain = cc(
-        "gcc",
-        "-std=c11",
-        "benches/hosts/plain_echo.c",
-        "plain_echo",
-        false,
-    );
-    let c_echo = cc(
-        "gcc",
-        "-std=c11",
-        "ffi/examples/c/echo_host.c",
-        "echo_host_c",
-        true,
-    );
-    let cpp_echo = cc(
-        "g++",
-        "-std=c++17",
-        "ffi/examples/cpp/echo_host.cpp",
-        "echo_host_cpp",
-        true,
-    );
-    let go_echo = out.join("echo_host_go");
-    run(Command::new("go")
-        .args(["build", "-o"])
-        .arg(&go_echo)
-        .arg("./cmd/echo_host")
-        .current_dir(root.join("go"))
-        .env("GOFLAGS", "-mod=mod")
-        .env("GOPROXY", "off")
-        .env("CGO_CFLAGS", format!("-O2 -I{}", include.display()))
-        .env(
-            "CGO_LDFLAGS",
-            format!("{} -lpthread -ldl -lm", lib.display()),
-        ));
-    let exe = |p: PathBuf| vec![p.into_os_string()];
-    let mut echo = vec![
-        Host {
-            name: "cat (no framing: the limit)",
-            argv: vec!["cat".into()],
-            env: &[],
-        },
-        Host {
-            name: "nmframe echo (Rust)",
-            argv: vec![target.join("nmframe").into(), "echo".into()],
-            env: &[],
-        },
-        Host {
-            name: "nmframe echo, one thread",
-            argv: vec![target.join("nmframe").into(), "echo".into()],
-            env: &[("NMFRAME_ECHO_THREAD", "0")],
-        },
-        Host {
-            name: "C echo on libnmframe",
-            argv: exe(c_echo),
-            env: &[],
-        },
-        Host {
-            name: "C++ echo on nmframe.hpp",
-            argv: exe(cpp_echo),
-            env: &[],
-        },
-        Host {
-            name: "Go echo on libnmframe",
-            argv: exe(go_echo),
-            env: &[],
-        },
-        Host {
-            name: "plain C, read/writev per frame",
-            argv: exe(plain),
-            env: &[],
-        },
-    ];
-    // A build of `nmframe` from another commit, to compare before and after in one run:
-    // NMFRAME_E2E_BEFORE=/path/to/nmframe cargo bench -p nmframe-benches --bench e2e
-    if let Some(before) = std::env::var_os("NMFRAME_E2E_BEFORE") {
-        echo.insert(
-            2,
-            Host {
-                name: "nmframe echo, before (NMFRAME_E2E_BEFORE)",
-                argv: vec![before, "echo".into()],
-                env: &[],
-            },
-        );
-    }
-    let value = vec![
-        Host {
-            name: "nmframe (simd-json value, writer thread)",
-            argv: exe(target.join("value_nmframe")),
-            env: &[],
-        },
-        Host {
-            name: "std + serde_json (Value)",
-            argv: exe(target.join("value_serde_json")),
-            env: &[],
-        },
-        Host {
-            name: "native_messaging 0.3 (blocking)",
-            argv: exe(target.join("value_native_messaging")),
-            env: &[],
-        },
-        Host {
-            name: "native_messaging 0.3 event_loop (its README)",
-            argv: exe(target.join("value_native_messaging_event_loop")),
-            env: &[],
-        },
-        Host {
-            name: "chrome_native_messaging 0.3",
-            argv: exe(target.join("value_chrome_native_messaging")),
-            env: &[],
-        },
-    ];
-    (echo, value)
-}
-
-fn run(cmd: &mut Command) {
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(status.success(), "{cmd:?} failed");
-}
-
-fn spawn(host: &Host) -> Child {
-    let mut cmd = Command::new(&host.argv[0]);
-    cmd.args(&host.argv[1..]);
-    if !host.is_cat() {
-        cmd.arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/");
-    }
-    cmd.envs(host.env.iter().copied());
-    cmd.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", host.name))
-}
-
-/// A started host: the process, its stdin, and a reader of its replies.
-fn connect(host: &Host) -> (Child, ChildStdin, FrameReader<ChildStdout>) {
-    let mut child = spawn(host);
-    let stdin = child.stdin.take().unwrap();
-    let reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
-    (child, stdin, reader)
-}
-
-/// Peak resident memory of a live process, in KiB.
-fn peak_rss_kib(child: &Child) -> u64 {
-    let status =
-        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
 struct Sample {
     mbps: f64,
     msgs_per_s: f64,
@@ -319,22 +102,9 @@ struct Sample {
     cpu_us_per_msg: f64,
 }
 
-/// CPU time a live process has spent so far, every thread of it, in nanoseconds
-/// (`/proc/PID/task/*/schedstat`: nanosecond resolution, where `/proc/PID/stat` counts
-/// 10 ms ticks).
-fn cpu_ns(child: &Child) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", child.id())) else {
-        return 0;
-    };
-    tasks
-        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
-        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
-}
-
 /// Streams `count` copies of `msg` through the host; verifies every reply.
 fn stream(host: &Host, msg: &[u8], count: usize) -> Sample {
-    let (mut child, mut stdin, mut reader) = connect(host);
+    let (mut child, mut stdin, mut reader) = connect(host, false);
     let per_burst = count.min(((1 << 20) / (msg.len() + 4)).max(1));
     let mut burst = Vec::with_capacity(per_burst * (msg.len() + 4));
     for _ in 0..per_burst {
@@ -461,7 +231,7 @@ fn latency_table(hosts: &[Host], config: &Config) {
     let msg = payload(Shape::Strings, 64);
     let mut cat_p50 = 0.0;
     for (i, host) in hosts.iter().enumerate() {
-        let (mut child, mut stdin, mut reader) = connect(host);
+        let (mut child, mut stdin, mut reader) = connect(host, false);
         let mut frame = (msg.len() as u32).to_ne_bytes().to_vec();
         frame.extend_from_slice(&msg);
         let mut times = Vec::with_capacity(config.pings);
@@ -501,7 +271,7 @@ fn memory_table(hosts: &[&Host]) {
         let small = payload(Shape::Strings, 64);
         let frame = |msg: &[u8]| [&(msg.len() as u32).to_ne_bytes()[..], msg].concat();
         let idle_and_lie = {
-            let (mut child, mut stdin, mut reader) = connect(host);
+            let (mut child, mut stdin, mut reader) = connect(host, false);
             stdin.write_all(&frame(&small)).unwrap();
             reader.read_frame().unwrap().unwrap();
             let idle = peak_rss_kib(&child);
@@ -514,7 +284,7 @@ fn memory_table(hosts: &[&Host]) {
             (idle, lied)
         };
         let big = {
-            let (mut child, mut stdin, mut reader) = connect(host);
+            let (mut child, mut stdin, mut reader) = connect(host, false);
             let msg = payload(Shape::Strings, 64 << 20);
             let writer = std::thread::spawn(move || {
                 stdin.write_all(&frame(&msg)).unwrap();

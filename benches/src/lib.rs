@@ -1,4 +1,6 @@
-//! Shared by the benchmarks: the payloads they send.
+//! Shared by the benchmarks: the payloads they send, and the hosts they start.
+
+pub mod hosts;
 
 /// The committed sample messages: a small command, a page's text, an array of
 /// records, a base64 blob.

@@ -1,0 +1,262 @@
+//! The hosts the process benchmarks (`e2e`, `soak`) start: built here, started as a
+//! browser starts a host, watched through `/proc`.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use nmframe::{FrameReader, Limits};
+
+/// A host: how to start it.
+pub struct Host {
+    /// The row's name in the tables.
+    pub name: &'static str,
+    /// The command line, without the browser's arguments.
+    pub argv: Vec<OsString>,
+    /// Set in the host's environment.
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+impl Host {
+    /// `cat` would read the browser's argument as a file: it gets none.
+    pub fn is_cat(&self) -> bool {
+        self.argv[0] == "cat"
+    }
+}
+
+/// Builds every host and returns (echo hosts, value hosts); `cat` first.
+pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
+    let target = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    // Two builds: `--bins` alone would skip libnmframe.a, a library target.
+    run(Command::new(&cargo)
+        .args(["build", "--quiet", "--release", "-p", "nmframe-ffi"])
+        .current_dir(&root));
+    run(Command::new(&cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "nmframe-cli",
+            "-p",
+            "nmframe-benches",
+            "--bins",
+        ])
+        .current_dir(&root));
+    let out = target.join("bench-hosts");
+    std::fs::create_dir_all(&out).unwrap();
+    let lib = target.join("libnmframe.a");
+    let include = root.join("ffi/include");
+    let cc = |compiler: &str, std: &str, source: &str, name: &str, link_lib: bool| -> PathBuf {
+        let exe = out.join(name);
+        let mut cmd = Command::new(compiler);
+        cmd.args([std, "-O2", "-I"])
+            .arg(&include)
+            .arg(root.join(source));
+        if link_lib {
+            cmd.arg(&lib).args(["-lpthread", "-ldl", "-lm"]);
+        }
+        run(cmd.arg("-o").arg(&exe));
+        exe
+    };
+    let plain = cc(
+        "gcc",
+        "-std=c11",
+        "benches/hosts/plain_echo.c",
+        "plain_echo",
+        false,
+    );
+    let c_echo = cc(
+        "gcc",
+        "-std=c11",
+        "ffi/examples/c/echo_host.c",
+        "echo_host_c",
+        true,
+    );
+    let cpp_echo = cc(
+        "g++",
+        "-std=c++17",
+        "ffi/examples/cpp/echo_host.cpp",
+        "echo_host_cpp",
+        true,
+    );
+    let go_echo = out.join("echo_host_go");
+    run(Command::new("go")
+        .args(["build", "-o"])
+        .arg(&go_echo)
+        .arg("./cmd/echo_host")
+        .current_dir(root.join("go"))
+        .env("GOFLAGS", "-mod=mod")
+        .env("GOPROXY", "off")
+        .env("CGO_CFLAGS", format!("-O2 -I{}", include.display()))
+        .env(
+            "CGO_LDFLAGS",
+            format!("{} -lpthread -ldl -lm", lib.display()),
+        ));
+    let exe = |p: PathBuf| vec![p.into_os_string()];
+    let mut echo = vec![
+        Host {
+            name: "cat (no framing: the limit)",
+            argv: vec!["cat".into()],
+            env: &[],
+        },
+        Host {
+            name: "nmframe echo (Rust)",
+            argv: vec![target.join("nmframe").into(), "echo".into()],
+            env: &[],
+        },
+        Host {
+            name: "nmframe echo, one thread",
+            argv: vec![target.join("nmframe").into(), "echo".into()],
+            env: &[("NMFRAME_ECHO_THREAD", "0")],
+        },
+        Host {
+            name: "C echo on libnmframe",
+            argv: exe(c_echo),
+            env: &[],
+        },
+        Host {
+            name: "C++ echo on nmframe.hpp",
+            argv: exe(cpp_echo),
+            env: &[],
+        },
+        Host {
+            name: "Go echo on libnmframe",
+            argv: exe(go_echo),
+            env: &[],
+        },
+        Host {
+            name: "plain C, read/writev per frame",
+            argv: exe(plain),
+            env: &[],
+        },
+    ];
+    // A build of `nmframe` from another commit, to compare before and after in one run:
+    // NMFRAME_E2E_BEFORE=/path/to/nmframe cargo bench -p nmframe-benches --bench e2e
+    if let Some(before) = std::env::var_os("NMFRAME_E2E_BEFORE") {
+        echo.insert(
+            2,
+            Host {
+                name: "nmframe echo, before (NMFRAME_E2E_BEFORE)",
+                argv: vec![before, "echo".into()],
+                env: &[],
+            },
+        );
+    }
+    let value = vec![
+        Host {
+            name: "nmframe (simd-json value, writer thread)",
+            argv: exe(target.join("value_nmframe")),
+            env: &[],
+        },
+        Host {
+            name: "std + serde_json (Value)",
+            argv: exe(target.join("value_serde_json")),
+            env: &[],
+        },
+        Host {
+            name: "native_messaging 0.3 (blocking)",
+            argv: exe(target.join("value_native_messaging")),
+            env: &[],
+        },
+        Host {
+            name: "native_messaging 0.3 event_loop (its README)",
+            argv: exe(target.join("value_native_messaging_event_loop")),
+            env: &[],
+        },
+        Host {
+            name: "chrome_native_messaging 0.3",
+            argv: exe(target.join("value_chrome_native_messaging")),
+            env: &[],
+        },
+    ];
+    (echo, value)
+}
+
+/// Runs a build step; a failure stops the benchmark.
+pub fn run(cmd: &mut Command) {
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(status.success(), "{cmd:?} failed");
+}
+
+/// Starts `host` as Chromium does: the origin as its argument, pipes for stdin and
+/// stdout; its stderr goes to `stderr`.
+pub fn spawn(host: &Host, stderr: Stdio) -> Child {
+    let mut cmd = Command::new(&host.argv[0]);
+    cmd.args(&host.argv[1..]);
+    if !host.is_cat() {
+        cmd.arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/");
+    }
+    cmd.envs(host.env.iter().copied());
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", host.name))
+}
+
+/// A started host: the process, its stdin, and a reader of its replies. Its stderr is
+/// the benchmark's, unless `quiet`.
+pub fn connect(host: &Host, quiet: bool) -> (Child, ChildStdin, FrameReader<ChildStdout>) {
+    let stderr = if quiet {
+        Stdio::null()
+    } else {
+        Stdio::inherit()
+    };
+    let mut child = spawn(host, stderr);
+    let stdin = child.stdin.take().unwrap();
+    let reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
+    (child, stdin, reader)
+}
+
+/// A `kB` field of `/proc/PID/status` (`VmHWM`, `VmRSS`), 0 when unreadable.
+fn status_kib(child: &Child, field: &str) -> u64 {
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Peak resident memory of a live process, in KiB.
+pub fn peak_rss_kib(child: &Child) -> u64 {
+    status_kib(child, "VmHWM")
+}
+
+/// Resident memory of a live process now, in KiB.
+pub fn rss_kib(child: &Child) -> u64 {
+    status_kib(child, "VmRSS")
+}
+
+/// Open descriptors of a live process.
+pub fn open_fds(child: &Child) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", child.id())).map_or(0, Iterator::count)
+}
+
+/// CPU time a live process has spent so far, every thread of it, in nanoseconds
+/// (`/proc/PID/task/*/schedstat`: nanosecond resolution, where `/proc/PID/stat` counts
+/// 10 ms ticks).
+pub fn cpu_ns(child: &Child) -> u64 {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", child.id())) else {
+        return 0;
+    };
+    tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
