@@ -68,6 +68,21 @@ fn every_status_has_its_own_text() {
     );
 }
 
+#[test]
+fn a_broken_writer_has_its_own_status_and_message() {
+    let err = nmframe::Error::WriterBroken {
+        written: 3,
+        len: 21,
+    };
+    assert_eq!(status_of(&err), NMF_WRITER_BROKEN);
+    assert_eq!(NMF_WRITER_BROKEN as c_int, 26);
+    let mut last = LastError::default();
+    assert_eq!(last.fail(&err), NMF_WRITER_BROKEN);
+    // SAFETY: the last error is a NUL-terminated string owned by `last`.
+    let message = unsafe { CStr::from_ptr(last.as_ptr()) }.to_string_lossy();
+    assert!(message.contains("3 of 21 bytes"), "{message}");
+}
+
 const SENTINEL: nmf_frame = nmf_frame {
     payload_offset: 77,
     payload_len: 77,
