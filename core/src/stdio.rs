@@ -1,27 +1,27 @@
 //! The process's stdin and stdout, set up once for a host: one implementation for the
-//! Rust API and the C ABI (and through it C++ and Go).
-//!
-//! A browser starts a host with pipes on descriptors 0 and 1 and, for its log, on 2.
-//! What a host inherits beyond that varies, and each of these has stopped real hosts:
-//!
-//! - Descriptor 2 closed (a launcher that closes what it does not use): a host that
-//!   points descriptor 1 at 2 fails, and the next file it opens becomes its stderr.
-//!   It is opened on `/dev/null` here.
-//! - A non-blocking stdin or stdout (`O_NONBLOCK` is a property of the open pipe, so a
-//!   parent that set it for itself passes it on): reads and writes fail with `EAGAIN`.
-//!   It is not cleared (the flag is shared with whoever else holds the pipe); reads
-//!   and writes wait for the descriptor with `poll` instead.
-//! - `SIGPIPE` at its default: the first reply after the browser went away kills the
-//!   host. It is ignored, so a write fails with `EPIPE` and the host learns
-//!   [`Error::Disconnected`](crate::Error::Disconnected).
-//! - Stray output on descriptor 1 (a `printf`, a library's banner, `println!`): it
-//!   lands inside the stream. The guard moves the real stdout to a private descriptor
-//!   and points descriptor 1 at stderr.
+//! Rust API and the C ABI (and through it C++ and Go). See [`HostStdio`].
 
 use std::fs::File;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 
 /// How [`HostStdio::open`] takes over stdin and stdout.
+///
+/// A browser starts a host with pipes on descriptors 0 and 1 and, for its log, on 2.
+/// What a host inherits beyond that varies, and each of these has stopped real hosts:
+///
+/// - Descriptor 2 closed (a launcher that closes what it does not use): a host that
+///   points descriptor 1 at 2 fails, and the next file it opens becomes its stderr.
+///   It is opened on `/dev/null` here.
+/// - A non-blocking stdin or stdout (`O_NONBLOCK` is a property of the open pipe, so a
+///   parent that set it for itself passes it on): reads and writes fail with `EAGAIN`.
+///   It is not cleared (the flag is shared with whoever else holds the pipe); reads
+///   and writes wait for the descriptor with `poll` instead.
+/// - `SIGPIPE` at its default: the first reply after the browser went away kills the
+///   host. It is ignored, so a write fails with `EPIPE` and the host learns
+///   [`Error::Disconnected`](crate::Error::Disconnected).
+/// - Stray output on descriptor 1 (a `printf`, a library's banner, `println!`): it
+///   lands inside the stream. The guard moves the real stdout to a private descriptor
+///   and points descriptor 1 at stderr.
 ///
 /// ```no_run
 /// use nmframe::{FrameReader, FrameWriter, HostStdio, Limits};
@@ -89,7 +89,7 @@ impl HostStdio {
 
     /// Takes over stdin and stdout: private duplicates of descriptors 0 and 1
     /// (close-on-exec, so child processes do not inherit the browser's pipes), after
-    /// the process-wide set-up described in the [module docs](self).
+    /// the process-wide set-up described on [`HostStdio`].
     ///
     /// # Errors
     ///
