@@ -528,7 +528,8 @@ fn spawn_reader(
     });
 }
 
-/// What the browser does with one frame from the host (measured, PROTOCOL.md).
+/// What the browser does with one frame from the host (measured: docs/PROTOCOL.md,
+/// "What the browsers do with bad output").
 fn judge(
     flavor: Flavor,
     mut frame: BytesMut,

@@ -47,7 +47,7 @@ fn roundtrip_seeds() {
 
 #[test]
 fn the_reference_deframer_models_chromium() {
-    // The oracle itself, on the cases PROTOCOL.md describes.
+    // The oracle itself, on the cases docs/PROTOCOL.md describes.
     let mut wire = 3u32.to_ne_bytes().to_vec();
     wire.extend_from_slice(b"[1]");
     wire.extend_from_slice(&((1u32 << 20) + 1).to_ne_bytes());

@@ -55,7 +55,7 @@ fn end_of(err: Error) -> End {
 }
 
 /// The obviously-correct deframer: read 4 bytes, check the cap, take `len` bytes.
-/// With a cap of 1 MiB it is also a model of Chromium reading a host (PROTOCOL.md:
+/// With a cap of 1 MiB it is also a model of Chromium reading a host (docs/PROTOCOL.md:
 /// reject a header over 1 MiB as soon as it arrives, read exactly `len` bytes,
 /// deliver in order).
 pub fn reference(stream: &[u8], cap: u32) -> Outcome {
