@@ -57,7 +57,7 @@ def target_dir():
 
 def build_hosts():
     """Builds every host in release mode; returns {label: (name, argv)}."""
-    run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe-cli", "-p", "nmframe-ffi"], cwd=ROOT)
+    run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe-cli", "-p", "libnmframe"], cwd=ROOT)
     release = target_dir() / "release"
     out = target_dir() / "browser-hosts"
     out.mkdir(parents=True, exist_ok=True)

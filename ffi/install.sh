@@ -23,7 +23,7 @@ prefix="$(cd "$prefix" && pwd)"
 
 if [ "$build" = 1 ]; then
   flag=(); [ "$profile" = release ] && flag=(--release)
-  cargo build --quiet --locked -p nmframe-ffi "${flag[@]}" --manifest-path "$root/Cargo.toml"
+  cargo build --quiet --locked -p libnmframe "${flag[@]}" --manifest-path "$root/Cargo.toml"
 fi
 target="${CARGO_TARGET_DIR:-$root/target}/$profile"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"

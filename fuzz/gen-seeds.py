@@ -3,7 +3,7 @@
 
 Each seed is small; the fuzzer grows the corpus (fuzz/corpus/, not committed) from them.
 The same seeds are replayed on stable by `cargo test` (core/tests/fuzz_seeds.rs and
-nmframe-ffi's tests). Run it again after changing a vector: python3 fuzz/gen-seeds.py
+ffi/tests/api.rs, through nmframe-test-support). Run it again after changing a vector: python3 fuzz/gen-seeds.py
 """
 import json
 import os

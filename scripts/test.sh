@@ -40,6 +40,9 @@ MIRIFLAGS=-Zmiri-disable-isolation RUSTFLAGS="-C target-feature=+avx2" \
 step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++ and Go hosts (browsers/run.py)"
 python3 browsers/run.py
 
+step "cargo package verifies every publishable crate (nmframe)"
+cargo package -p nmframe --locked --allow-dirty --quiet
+
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked
 

@@ -40,7 +40,7 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // Two builds: `--bins` alone would skip libnmframe.a, a library target.
     run(Command::new(&cargo)
-        .args(["build", "--quiet", "--release", "-p", "nmframe-ffi"])
+        .args(["build", "--quiet", "--release", "-p", "libnmframe"])
         .current_dir(&root));
     run(Command::new(&cargo)
         .args([

@@ -782,7 +782,7 @@ fn c_example_host() -> Result<PathBuf, String> {
             "--quiet",
             "--release",
             "-p",
-            "nmframe-ffi",
+            "libnmframe",
             "--manifest-path",
         ])
         .arg(root.join("Cargo.toml"))

@@ -5,9 +5,10 @@ use std::io::{self, Read};
 
 use nmframe::{Error, FrameReader, JsonDecoder, Limits};
 
-#[path = "common/counting_alloc.rs"]
-mod counting_alloc;
-use counting_alloc::{allocs, mark, peak};
+use nmframe_test_support::alloc::{Counting, allocs, mark, peak};
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 /// Hands out at most `step` bytes per read, like a pipe under load.
 struct Pipe<'a> {

@@ -2,28 +2,8 @@
 //! every regression input (fuzz/regressions/) through the fuzz targets' own checks, on
 //! stable, in every `cargo test`.
 
-#[path = "../../fuzz/checks/core.rs"]
-mod checks;
-
-use std::path::Path;
-
-fn replay(target: &str, check: fn(&[u8])) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
-    let mut count = 0;
-    for dir in ["seeds", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
-            continue;
-        };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            let data = std::fs::read(&path).unwrap();
-            let outcome = std::panic::catch_unwind(|| check(&data));
-            assert!(outcome.is_ok(), "{} fails its check", path.display());
-            count += 1;
-        }
-    }
-    assert!(count > 0, "no seeds for {target}: run fuzz/gen-seeds.py");
-}
+use nmframe_test_support::fuzz::core as checks;
+use nmframe_test_support::replay_seeds as replay;
 
 #[test]
 fn stream_decode_seeds() {

@@ -2,17 +2,15 @@
 //! every frame before the bad one delivered, peak heap bounded by what was received,
 //! and each case bounded in time.
 
-#[path = "common/counting_alloc.rs"]
-mod counting_alloc;
-#[path = "common/hostile_cases.rs"]
-mod hostile_cases;
-
 use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
-use counting_alloc::{mark, peak};
-use hostile_cases::{Case, End, Json, Reads, cases};
 use nmframe::{Error, FrameReader, JsonDecoder, Limits};
+use nmframe_test_support::alloc::{Counting, mark, peak};
+use nmframe_test_support::hostile::{self as hostile_cases, Case, End, Json, Reads, cases};
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 /// Hands out the stream whole, or one byte per read.
 struct Source<'a> {

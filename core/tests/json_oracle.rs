@@ -6,9 +6,7 @@ use nmframe::{Error, JsonDecoder};
 use proptest::prelude::*;
 use serde_json::Value;
 
-#[path = "../../fuzz/checks/core.rs"]
-#[allow(dead_code)] // the oracle only; the other checks run in fuzz_seeds.rs
-mod checks;
+use nmframe_test_support::fuzz::core as checks;
 
 /// Arbitrary JSON values, nested a few levels deep.
 fn arb_json() -> impl Strategy<Value = Value> {

@@ -1,8 +1,11 @@
-//! The C ABI of nmframe: `libnmframe.a` / `libnmframe.so` and `include/nmframe.h`.
+//! The C ABI of nmframe, as a Rust library: the exports that the `libnmframe` crate
+//! turns into `libnmframe.a` / `libnmframe.so`, described by `include/nmframe.h`. Being
+//! an ordinary library, it is tested from Rust (`tests/api.rs`) and called directly by
+//! the fuzz targets.
 //!
 //! Every export is `unsafe extern "C"`, checks its pointers, runs inside one panic
-//! boundary ([`boundary`]), and reports through [`nmf_status`]. The README's "C ABI"
-//! section states the conventions; the header repeats them.
+//! boundary, and reports through [`nmf_status`]. The README's "C ABI" section states the
+//! conventions; the header repeats them.
 #![allow(non_camel_case_types)]
 
 use std::ffi::{CString, c_char, c_int};
@@ -12,9 +15,6 @@ use nmframe::{Cap, Decoded, Direction, Error};
 
 mod decoder;
 mod doc;
-#[cfg(any(test, fuzzing))]
-#[doc(hidden)]
-pub mod fuzz_checks;
 mod host;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,5 @@
-//! The checks the fuzz targets run; `core/tests/fuzz_seeds.rs` and nmframe-ffi's tests
-//! replay the committed seeds through the same code on stable.
+//! The checks the fuzz targets run live in `nmframe-test-support`, where `cargo test`
+//! also replays the committed seeds through them on stable.
 
-#[path = "../checks/core.rs"]
-pub mod core;
-
-pub use nmframe_ffi::fuzz_checks::api_calls;
+pub use nmframe_test_support::fuzz::core;
+pub use nmframe_test_support::fuzz::ffi::api_calls;

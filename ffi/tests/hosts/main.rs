@@ -68,7 +68,7 @@ struct Built {
 fn built() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
-        run(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "nmframe-ffi"]));
+        run(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "libnmframe"]));
         run(Command::new(env!("CARGO")).args([
             "build",
             "--quiet",
@@ -537,8 +537,7 @@ fn browser_gone_mid_reply_is_not_a_crash() {
     }
 }
 
-#[path = "../../../core/tests/common/hostile_cases.rs"]
-mod hostile_cases;
+use nmframe_test_support::hostile as hostile_cases;
 
 /// The hostile-input table against the C example host (plain and under ASan+UBSan)
 /// and the C++ and Go ones:

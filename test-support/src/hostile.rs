@@ -1,8 +1,7 @@
 //! The hostile-input table: what the other side can send, and what must come of it.
-//! Run against the Rust API (core/tests/hostile.rs), the C ABI (nmframe-ffi's tests)
-//! and the C example host under ASan (ffi/tests/hosts/main.rs). Every case starts with one
+//! Run against the Rust API (core/tests/hostile.rs), the C ABI (ffi/tests/api.rs) and
+//! the example hosts, the C one also under ASan (ffi/tests/hosts/main.rs). Every case starts with one
 //! good frame, which must be delivered whatever follows.
-#![allow(dead_code)] // each runner uses part of it
 
 /// How the bytes arrive.
 #[derive(Clone, Copy, Debug)]
@@ -13,37 +12,56 @@ pub enum Reads {
     Bytewise,
 }
 
-/// How the stream must end.
+/// How the stream must end (the numbers are those of the matching `nmframe::Error`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs)] // the fields are the error's, documented there
 pub enum End {
+    /// At a frame boundary.
     Clean,
+    /// Inside a header.
     TruncatedHeader { received: usize },
+    /// Inside a payload.
     TruncatedPayload { expected: usize, received: usize },
+    /// At a header over the cap.
     TooLarge { len: u64 },
 }
 
 /// What JSON validation must say of the last frame delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Json {
+    /// Valid JSON.
     Valid,
-    InvalidUtf8 { offset: usize },
+    /// Not UTF-8, first at this payload offset.
+    InvalidUtf8 {
+        /// Payload offset of the first bad byte.
+        offset: usize,
+    },
+    /// UTF-8 but not JSON.
     Invalid,
 }
 
+/// One hostile input and what must come of it.
 pub struct Case {
+    /// What the case is, for failure messages.
     pub name: &'static str,
     /// Read as the browser (1 MiB cap) rather than as a host (4 GiB − 1).
     pub browser: bool,
+    /// The bytes the other side sends.
     pub stream: Vec<u8>,
+    /// How they arrive.
     pub reads: Reads,
     /// Frames delivered, the good first one included.
     pub frames: usize,
+    /// How the stream must end.
     pub end: End,
+    /// What validation must say of the last frame delivered.
     pub last_json: Json,
 }
 
+/// The good frame every case starts with.
 pub const GOOD: &[u8] = br#"{"ok":1}"#;
 
+/// `payload` as a frame: its length in native byte order, then the bytes.
 pub fn frame(payload: &[u8]) -> Vec<u8> {
     let mut out = (payload.len() as u32).to_ne_bytes().to_vec();
     out.extend_from_slice(payload);
@@ -63,6 +81,7 @@ fn string_of(len: usize) -> Vec<u8> {
     s
 }
 
+/// The table.
 pub fn cases() -> Vec<Case> {
     let huge = u32::MAX.to_ne_bytes();
     let mib = 1usize << 20;

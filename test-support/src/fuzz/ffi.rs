@@ -1,14 +1,13 @@
 //! A fuzz check of the C ABI: sequences of calls decoded from the input, with NULLs,
 //! zero lengths and fuzzed sizes, checked against a model. Run by the `ffi_calls`
-//! fuzz target (through fuzz/ffi-shim, which compiles this crate as an rlib) and by
-//! this crate's tests, which replay the committed seeds.
+//! fuzz target and by nmframe-ffi's tests, which replay the committed seeds.
 
 use std::ptr::{null, null_mut};
 
 use nmframe::{Cap, Direction, SliceFrames};
 
-use crate::nmf_status::*;
-use crate::*;
+use nmframe_ffi::nmf_status::*;
+use nmframe_ffi::*;
 
 /// Reads the fuzz input as a little program of C calls.
 struct Program<'a>(&'a [u8]);

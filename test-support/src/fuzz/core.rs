@@ -1,6 +1,6 @@
 //! Fuzz checks of the core crate, each with an oracle. Shared by the cargo-fuzz targets
 //! (fuzz/fuzz_targets/) and by core/tests/fuzz_seeds.rs, which replays the committed
-//! seeds on stable in every `cargo test`.
+//! seeds on stable in every `cargo test`; the oracles also serve the property tests.
 
 use nmframe::{
     Cap, Direction, Error, FrameDecoder, FrameWriter, JsonDecoder, Limits, OwnedDocument, Role,
@@ -10,28 +10,28 @@ use nmframe::{
 /// What a deframer makes of a whole stream: the frames, then how it ended.
 #[derive(Debug, PartialEq)]
 pub struct Outcome {
+    /// The payloads delivered, in order.
     pub frames: Vec<Vec<u8>>,
+    /// How the stream ended.
     pub end: End,
 }
 
-/// How a stream ended, with the numbers.
+/// How a stream ended, with the numbers (the fields of the matching [`nmframe::Error`]).
 #[derive(Debug, PartialEq)]
+#[allow(missing_docs)] // the fields are the error's, documented there
 pub enum End {
+    /// At a frame boundary.
     Clean,
-    TruncatedHeader {
-        offset: u64,
-        received: usize,
-    },
+    /// Inside a header.
+    TruncatedHeader { offset: u64, received: usize },
+    /// Inside a payload.
     TruncatedPayload {
         offset: u64,
         expected: usize,
         received: usize,
     },
-    TooLarge {
-        offset: u64,
-        len: u64,
-        limit: u32,
-    },
+    /// At a header over the cap.
+    TooLarge { offset: u64, len: u64, limit: u32 },
 }
 
 fn end_of(err: Error) -> End {

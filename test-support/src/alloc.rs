@@ -1,13 +1,18 @@
 //! A counting global allocator for the tests that measure heap use: per thread (the
 //! harness runs tests on several), allocations made and bytes live, with their peak.
-#![allow(dead_code)] // each test binary uses part of it
+//! A test binary installs it:
+//!
+//! ```
+//! #[global_allocator]
+//! static GLOBAL: nmframe_test_support::alloc::Counting = nmframe_test_support::alloc::Counting;
+//! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 /// Counts, per thread (the test harness runs tests on several), the allocations made
 /// and the bytes live, with their peak.
-struct Counting;
+pub struct Counting;
 
 thread_local! {
     static ALLOCS: Cell<u64> = const { Cell::new(0) };
@@ -57,9 +62,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 }
 
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
+/// Allocations (and reallocations) made on this thread so far.
 pub fn allocs() -> u64 {
     ALLOCS.with(Cell::get)
 }
@@ -71,6 +74,7 @@ pub fn mark() -> isize {
     live
 }
 
+/// The most bytes live on this thread since the last [`mark`].
 pub fn peak() -> isize {
     PEAK.with(Cell::get)
 }

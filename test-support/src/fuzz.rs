@@ -1,0 +1,6 @@
+//! The checks the fuzz targets run, each with its oracle: [`core`] for the Rust API,
+//! [`ffi`] for the C ABI. `cargo test` replays the committed seeds through the same
+//! functions on stable.
+
+pub mod core;
+pub mod ffi;

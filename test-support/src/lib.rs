@@ -1,0 +1,35 @@
+//! What nmframe's tests and fuzz targets share, in one crate that each depends on
+//! through Cargo: the hostile-input table ([`hostile`]), a counting allocator
+//! ([`alloc`]), the fuzz checks and their oracles ([`fuzz`]), and the replay of the
+//! committed fuzz seeds ([`replay_seeds`]). Not published.
+
+pub mod alloc;
+pub mod fuzz;
+pub mod hostile;
+
+use std::path::Path;
+
+/// The repository's `fuzz/` directory, where the seeds and regressions live.
+pub fn fuzz_dir() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz"))
+}
+
+/// Runs `check` on every committed seed and regression input of fuzz target `target`
+/// (`fuzz/seeds/TARGET/`, `fuzz/regressions/TARGET/`); fails naming the input whose
+/// check fails, or when there is none.
+pub fn replay_seeds(target: &str, check: fn(&[u8])) {
+    let mut count = 0;
+    for dir in ["seeds", "regressions"] {
+        let Ok(entries) = std::fs::read_dir(fuzz_dir().join(dir).join(target)) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.expect("a readable directory entry").path();
+            let data = std::fs::read(&path).expect("a readable seed");
+            let outcome = std::panic::catch_unwind(|| check(&data));
+            assert!(outcome.is_ok(), "{} fails its check", path.display());
+            count += 1;
+        }
+    }
+    assert!(count > 0, "no seeds for {target}: run fuzz/gen-seeds.py");
+}
