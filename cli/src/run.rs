@@ -15,6 +15,7 @@ use nmframe::{
     Cap, Direction, Error, FrameDecoder, FrameWriter, JsonDecoder, Limits, MAX_HOST_TO_BROWSER,
 };
 
+use crate::out::{note, problem, stderr_line, warn};
 use crate::text::{preview, to_json_line};
 
 /// How long Chromium waits for a host to exit after closing its stdin before it sends
@@ -120,6 +121,7 @@ pub struct Report {
     pub replies: usize,
     /// Protocol violations and misbehaviour, each already explained on stderr.
     pub problems: usize,
+    /// How the host ended, when it did.
     pub exit_status: Option<ExitStatus>,
     pub exit_after: Option<Duration>,
 }
@@ -638,30 +640,6 @@ fn print_reply(out: &mut dyn Write, reply: &[u8], at: Duration, human: bool) {
         out.write_all(&line).and_then(|()| out.write_all(b"\n"))
     };
     let _ = written.and_then(|()| out.flush());
-}
-
-/// Writes one line to stderr, ignoring failure. `eprintln!` panics when stderr is
-/// gone, and a browser that closed its end of a host's stderr is no reason for
-/// `nmframe echo` (or any command) to die.
-fn stderr_line(line: std::fmt::Arguments<'_>) {
-    let mut err = io::stderr().lock();
-    let _ = err.write_fmt(line).and_then(|()| err.write_all(b"\n"));
-}
-
-pub fn problem(text: &str) {
-    for line in text.lines() {
-        stderr_line(format_args!("nmframe: error: {line}"));
-    }
-}
-
-pub fn warn(text: &str) {
-    for line in text.lines() {
-        stderr_line(format_args!("nmframe: warning: {line}"));
-    }
-}
-
-pub fn note(text: &str) {
-    stderr_line(format_args!("nmframe: {text}"));
 }
 
 /// The directory a relative host path is resolved in: the manifest's, as browsers do.

@@ -30,6 +30,12 @@ pub fn to_json_line(json: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Writes a JSON string literal.
+pub fn json_string(out: &mut Vec<u8>, s: &str) {
+    // simd-json's serializer escapes exactly as JSON requires.
+    let _ = nmframe::simd_json::to_writer(&mut *out, s);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

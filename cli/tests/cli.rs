@@ -698,3 +698,42 @@ fn every_subcommand_has_help_with_an_example() {
     let out = nmframe(&["frobnicate"], b"", None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn demo_outside_a_clone_says_how_to_add_hosts_and_drives_the_one_given() {
+    // No source tree around the working directory: nothing built from one, and the
+    // output says what to do instead. `--host` drives any host.
+    // Outside the repository (the target directory is inside it).
+    let dir = std::env::temp_dir().join(format!("nmframe-demo-outside-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wrapper = dir.join("echo-host.sh");
+    std::fs::write(
+        &wrapper,
+        format!("#!/bin/sh\nexec '{NMFRAME}' echo \"$@\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = Command::new(NMFRAME)
+        .args(["demo", "--host"])
+        .arg(&wrapper)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("the C example host is skipped: run `nmframe demo` inside a clone"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("== nmframe echo (Rust)"), "{stdout}");
+    assert!(stdout.contains("== --host: "), "{stdout}");
+    assert_eq!(
+        stdout.matches("10000 replies (all identical)").count(),
+        2,
+        "{stdout}"
+    );
+}

@@ -1,0 +1,248 @@
+//! `nmframe manifest install|uninstall|check|list`: the orchestration; the browsers'
+//! rules are in crate::manifest.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::cmd::home;
+use crate::manifest::{self, Os, Target};
+use crate::out::{problem, warn};
+use crate::{MISBEHAVED, ManifestArgs, ManifestCmd, SETUP, USAGE};
+
+pub(crate) fn targets(args: &ManifestArgs, default_all: bool) -> Vec<Target> {
+    if !args.browser.is_empty() {
+        args.browser.clone()
+    } else if default_all {
+        Target::ALL.to_vec()
+    } else {
+        vec![Target::Chromium]
+    }
+}
+
+pub(crate) fn manifest_dir(args: &ManifestArgs, target: Target, os: Os) -> Result<PathBuf, String> {
+    if os == Os::Windows {
+        return Ok(args
+            .manifest_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".")));
+    }
+    let dir = if args.system {
+        manifest::system_dir(target, os)
+    } else {
+        manifest::user_dir(target, os, &home(), args.user_data_dir.as_deref())
+    };
+    dir.ok_or_else(|| {
+        format!(
+            "no documented system-wide folder for {} on this OS",
+            target.name()
+        )
+    })
+}
+
+pub(crate) fn cmd_manifest(action: ManifestCmd) -> u8 {
+    match action {
+        ManifestCmd::Install(args) => manifest_install(&args),
+        ManifestCmd::Uninstall(args) => manifest_uninstall(&args),
+        ManifestCmd::Check { file, args } => manifest_check(file, &args),
+        ManifestCmd::List { args } => manifest_list(&args),
+    }
+}
+
+pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
+    let os = args.os.unwrap_or_else(Os::current);
+    let (Some(name), Some(path)) = (&args.name, &args.path) else {
+        problem("install needs --name and --path");
+        return USAGE;
+    };
+    let mut failed = false;
+    for target in targets(args, false) {
+        let manifest = manifest::Manifest {
+            name: name.clone(),
+            description: args.description.clone(),
+            path: path.display().to_string(),
+            kind: "stdio".into(),
+            allowed_origins: (!target.is_firefox()).then(|| args.origin.clone()),
+            allowed_extensions: target.is_firefox().then(|| args.extension_id.clone()),
+        };
+        let problems = manifest::validate(&(&manifest).into(), target, os, None);
+        for p in &problems {
+            if p.fatal {
+                problem(&format!("{}: {}", target.name(), p.text));
+            } else {
+                warn(&format!("{}: {}", target.name(), p.text));
+            }
+        }
+        if problems.iter().any(|p| p.fatal) {
+            failed = true;
+            continue;
+        }
+        let dir = match manifest_dir(args, target, os) {
+            Ok(dir) => dir,
+            Err(e) => {
+                problem(&e);
+                failed = true;
+                continue;
+            }
+        };
+        let file = dir.join(format!("{name}.json"));
+        let mut text =
+            nmframe::simd_json::to_string_pretty(&manifest).expect("a manifest serializes");
+        text.push('\n');
+        if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, text)) {
+            problem(&format!("cannot write {}: {e}", file.display()));
+            failed = true;
+            continue;
+        }
+        println!("{}: wrote {}", target.name(), file.display());
+        if os == Os::Windows {
+            let key = manifest::registry_key(target, name, args.system);
+            println!(
+                "run: REG ADD \"{key}\" /ve /t REG_SZ /d \"{}\" /f",
+                file.display()
+            );
+        }
+    }
+    if failed { MISBEHAVED } else { 0 }
+}
+
+pub(crate) fn manifest_uninstall(args: &ManifestArgs) -> u8 {
+    let os = args.os.unwrap_or_else(Os::current);
+    let Some(name) = &args.name else {
+        problem("uninstall needs --name");
+        return USAGE;
+    };
+    let mut code = 0;
+    for target in targets(args, false) {
+        let Ok(dir) = manifest_dir(args, target, os) else {
+            continue;
+        };
+        let file = dir.join(format!("{name}.json"));
+        match std::fs::remove_file(&file) {
+            Ok(()) => println!("{}: removed {}", target.name(), file.display()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                println!("{}: no {}", target.name(), file.display())
+            }
+            Err(e) => {
+                problem(&format!("cannot remove {}: {e}", file.display()));
+                code = SETUP;
+            }
+        }
+        if os == Os::Windows {
+            println!(
+                "run: REG DELETE \"{}\" /f",
+                manifest::registry_key(target, name, args.system)
+            );
+        }
+    }
+    code
+}
+
+pub(crate) fn manifest_check(file: Option<PathBuf>, args: &ManifestArgs) -> u8 {
+    let os = args.os.unwrap_or_else(Os::current);
+    let mut checked = Vec::new();
+    match (&file, &args.name) {
+        (Some(file), _) => {
+            // A file alone: judge it as the browsers that could read it.
+            let target =
+                args.browser
+                    .first()
+                    .copied()
+                    .unwrap_or_else(|| match manifest::read(file) {
+                        Ok((f, _))
+                            if f.allowed_extensions.is_some() && f.allowed_origins.is_none() =>
+                        {
+                            Target::Firefox
+                        }
+                        _ => Target::Chromium,
+                    });
+            checked.push((target, file.clone()));
+        }
+        (None, Some(name)) => {
+            for target in targets(args, true) {
+                match manifest::find(target, os, &home(), args.user_data_dir.as_deref(), name) {
+                    Some(path) => checked.push((target, path)),
+                    None if !args.browser.is_empty() => {
+                        problem(&format!(
+                            "{}: no manifest named {name:?} where it looks",
+                            target.name()
+                        ));
+                        return MISBEHAVED;
+                    }
+                    None => {}
+                }
+            }
+            if checked.is_empty() {
+                problem(&format!("no browser has a manifest named {name:?}"));
+                return MISBEHAVED;
+            }
+        }
+        (None, None) => {
+            problem("check needs a FILE or --name");
+            return USAGE;
+        }
+    }
+    let mut bad = false;
+    for (target, path) in checked {
+        let (fields, mut problems) = match manifest::read(&path) {
+            Ok(found) => found,
+            Err(e) => {
+                problem(&format!("{}: {e}", target.name()));
+                bad = true;
+                continue;
+            }
+        };
+        let file_name = path.file_name().and_then(|f| f.to_str());
+        problems.extend(manifest::validate(&fields, target, os, file_name));
+        if problems.is_empty() {
+            println!("{}: {}: ok", target.name(), path.display());
+        }
+        for p in &problems {
+            let level = if p.fatal { "error" } else { "warning" };
+            println!("{}: {}: {level}: {}", target.name(), path.display(), p.text);
+        }
+        bad |= problems.iter().any(|p| p.fatal);
+    }
+    if bad { MISBEHAVED } else { 0 }
+}
+
+pub(crate) fn manifest_list(args: &ManifestArgs) -> u8 {
+    let os = args.os.unwrap_or_else(Os::current);
+    for target in targets(args, true) {
+        let dirs = [
+            manifest::user_dir(target, os, &home(), args.user_data_dir.as_deref()),
+            manifest::system_dir(target, os),
+        ];
+        for dir in dirs.into_iter().flatten() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            files.sort();
+            for path in files {
+                let verdict = match manifest::read(&path) {
+                    Ok((fields, mut problems)) => {
+                        problems.extend(manifest::validate(
+                            &fields,
+                            target,
+                            os,
+                            path.file_name().and_then(|f| f.to_str()),
+                        ));
+                        let errors = problems.iter().filter(|p| p.fatal).count();
+                        let host = fields.path.unwrap_or_default();
+                        if errors == 0 {
+                            format!("ok  {host}")
+                        } else {
+                            format!("{errors} error(s)  {host}")
+                        }
+                    }
+                    Err(e) => e,
+                };
+                println!("{:<9} {}  {verdict}", target.name(), path.display());
+            }
+        }
+    }
+    0
+}

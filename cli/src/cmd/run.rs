@@ -1,0 +1,154 @@
+//! `nmframe run`: start a host as a browser does and hold it to that browser's rules.
+
+use std::ffi::OsString;
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cmd::home;
+use crate::manifest::{self, Os, Target};
+use crate::out::{problem, warn};
+use crate::run::{self, Flavor, Launch, Messages, Settings};
+use crate::{MISBEHAVED, RunArgs, SETUP, USAGE};
+
+pub(crate) fn cmd_run(args: RunArgs) -> u8 {
+    let (host, extra_args, manifest_path) = match resolve_run_host(&args) {
+        Ok(found) => found,
+        Err((code, text)) => {
+            problem(&text);
+            return code;
+        }
+    };
+    let messages = if !args.messages.is_empty() {
+        Messages::List(
+            args.messages
+                .iter()
+                .map(|m| m.clone().into_bytes())
+                .collect(),
+        )
+    } else if let Some(file) = &args.file {
+        match std::fs::File::open(file) {
+            Ok(f) => Messages::Lines(Box::new(io::BufReader::new(f))),
+            Err(e) => {
+                problem(&format!("cannot open {}: {e}", file.display()));
+                return SETUP;
+            }
+        }
+    } else {
+        Messages::Lines(Box::new(io::BufReader::new(io::stdin())))
+    };
+    let launch = Launch {
+        flavor: args.browser,
+        host,
+        extra_args,
+        origin: args.origin.clone(),
+        extension_id: args.extension_id.clone(),
+        manifest_path,
+    };
+    let settings = Settings {
+        one_shot: args.one_shot,
+        timeout: args.timeout.map(Duration::from_secs_f64),
+        human: io::stdout().is_terminal(),
+    };
+    let mut stdout = io::stdout().lock();
+    let outcome = run::run(&launch, &settings, messages, &mut stdout);
+    if let Ok(report) = &outcome
+        && let Some(status) = report.exit_status.filter(|s| !s.success())
+    {
+        // The browser does not look at it, but its author wants to know (a panic, a
+        // crash, an exit on an error it did not report).
+        warn(&format!("the host {}", describe_exit(status)));
+    }
+    match outcome {
+        Ok(report) if report.problems == 0 => 0,
+        Ok(report) => {
+            problem(&format!(
+                "{} problem(s); {} message(s) sent, {} reply(ies)",
+                report.problems, report.sent, report.replies
+            ));
+            MISBEHAVED
+        }
+        Err(err @ run::RunError::BadMessage(..)) => {
+            problem(&err.to_string());
+            USAGE
+        }
+        Err(err) => {
+            problem(&err.to_string());
+            SETUP
+        }
+    }
+}
+
+type Found = (PathBuf, Vec<OsString>, PathBuf);
+
+/// The host to start, its extra arguments, and the manifest path Firefox would pass.
+pub(crate) fn resolve_run_host(args: &RunArgs) -> Result<Found, (u8, String)> {
+    if let Some(name) = &args.manifest {
+        let target = match args.browser {
+            Flavor::Chromium => Target::Chromium,
+            Flavor::Firefox => Target::Firefox,
+        };
+        let os = Os::current();
+        let path = manifest::find(target, os, &home(), args.user_data_dir.as_deref(), name)
+            .ok_or_else(|| {
+                (
+                    SETUP,
+                    format!("no manifest named {name:?} where {} looks", target.name()),
+                )
+            })?;
+        let (fields, _) = manifest::read(&path).map_err(|e| (SETUP, e))?;
+        let host = fields
+            .path
+            .clone()
+            .ok_or_else(|| (SETUP, format!("{} has no \"path\"", path.display())))?;
+        let allowed = match args.browser {
+            Flavor::Chromium => fields
+                .allowed_origins
+                .iter()
+                .flatten()
+                .any(|o| o == &args.origin),
+            Flavor::Firefox => fields
+                .allowed_extensions
+                .iter()
+                .flatten()
+                .any(|o| o == &args.extension_id),
+        };
+        if !allowed {
+            return Err((
+                MISBEHAVED,
+                format!(
+                    "{} does not allow the caller: the browser would refuse with \"Access to the specified native \
+                     messaging host is forbidden.\"",
+                    path.display()
+                ),
+            ));
+        }
+        let host = run::resolve_host(Path::new(&host), path.parent());
+        return Ok((host, args.host.clone(), path));
+    }
+    let Some((host, extra)) = args.host.split_first() else {
+        return Err((
+            USAGE,
+            "name the host after `--` (nmframe run -- ./my-host), or use --manifest".into(),
+        ));
+    };
+    let host = PathBuf::from(host);
+    // Firefox passes the manifest's path; without one, point at where it would be.
+    let manifest_path = home().join(".mozilla/native-messaging-hosts/nmframe.run.json");
+    Ok((host, extra.to_vec(), manifest_path))
+}
+
+/// How a host ended, in words: its exit code, or the signal that killed it.
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("was killed by signal {signal}");
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => format!("ended: {status}"),
+    }
+}
