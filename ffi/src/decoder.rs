@@ -94,19 +94,19 @@ pub unsafe extern "C" fn nmf_decoder_buffer(
     ptr: *mut *mut u8,
     len: *mut size_t,
 ) -> nmf_status {
+    let body = |d: &mut nmf_decoder| {
+        if ptr.is_null() || len.is_null() {
+            return NMF_INVALID_ARGUMENT;
+        }
+        let space = d.inner.read_buf(min_len);
+        // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
+        unsafe { ptr.write(space.as_mut_ptr()) };
+        // SAFETY: as above.
+        unsafe { len.write(space.len()) };
+        NMF_OK
+    };
     // SAFETY: the caller's contract on `decoder`.
-    unsafe {
-        with_handle(decoder, |d| {
-            if ptr.is_null() || len.is_null() {
-                return NMF_INVALID_ARGUMENT;
-            }
-            let space = d.inner.read_buf(min_len);
-            // SAFETY: both non-NULL and valid for writes by the caller's contract.
-            ptr.write(space.as_mut_ptr());
-            len.write(space.len());
-            NMF_OK
-        })
-    }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// Records that `n` bytes were written at the start of the space from
@@ -117,20 +117,19 @@ pub unsafe extern "C" fn nmf_decoder_buffer(
 /// `decoder` is a live decoder.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_decoder_commit(decoder: *mut nmf_decoder, n: size_t) -> nmf_status {
+    let body = |d: &mut nmf_decoder| {
+        let room = d.inner.writable_len();
+        if n > room {
+            d.last_error.set(format_args!(
+                "commit of {n} bytes exceeds the {room} bytes handed out by nmf_decoder_buffer"
+            ));
+            return NMF_INVALID_ARGUMENT;
+        }
+        d.inner.commit(n);
+        NMF_OK
+    };
     // SAFETY: the caller's contract on `decoder`.
-    unsafe {
-        with_handle(decoder, |d| {
-            let room = d.inner.writable_len();
-            if n > room {
-                d.last_error.set(format_args!(
-                    "commit of {n} bytes exceeds the {room} bytes handed out by nmf_decoder_buffer"
-                ));
-                return NMF_INVALID_ARGUMENT;
-            }
-            d.inner.commit(n);
-            NMF_OK
-        })
-    }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// Copies `len` bytes from `buf` into the decoder: the simple way in, at the cost of a
@@ -146,17 +145,17 @@ pub unsafe extern "C" fn nmf_decoder_push(
     buf: *const u8,
     len: size_t,
 ) -> nmf_status {
+    let body = |d: &mut nmf_decoder| {
+        // SAFETY: the caller's contract on `buf`.
+        let bytes = unsafe { slice_of(buf, len) };
+        let Some(bytes) = bytes else {
+            return NMF_INVALID_ARGUMENT;
+        };
+        d.inner.push(bytes);
+        NMF_OK
+    };
     // SAFETY: the caller's contract on `decoder`.
-    unsafe {
-        with_handle(decoder, |d| {
-            // SAFETY: the caller's contract on `buf`.
-            let Some(bytes) = slice_of(buf, len) else {
-                return NMF_INVALID_ARGUMENT;
-            };
-            d.inner.push(bytes);
-            NMF_OK
-        })
-    }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// # Safety
@@ -182,26 +181,26 @@ pub unsafe extern "C" fn nmf_decoder_next(
     payload: *mut *mut u8,
     len: *mut size_t,
 ) -> nmf_status {
+    let body = |d: &mut nmf_decoder| {
+        if payload.is_null() || len.is_null() {
+            return NMF_INVALID_ARGUMENT;
+        }
+        d.current = None;
+        match d.inner.decode() {
+            Ok(Some(frame)) => {
+                let frame = d.current.insert(frame);
+                // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
+                unsafe { payload.write(frame.as_mut_ptr()) };
+                // SAFETY: as above.
+                unsafe { len.write(frame.len()) };
+                NMF_OK
+            }
+            Ok(None) => NMF_NEED_MORE,
+            Err(err) => d.last_error.fail(&err),
+        }
+    };
     // SAFETY: the caller's contract on `decoder`.
-    unsafe {
-        with_handle(decoder, |d| {
-            if payload.is_null() || len.is_null() {
-                return NMF_INVALID_ARGUMENT;
-            }
-            d.current = None;
-            match d.inner.decode() {
-                Ok(Some(frame)) => {
-                    let frame = d.current.insert(frame);
-                    // SAFETY: both non-NULL and valid for writes by the caller's contract.
-                    payload.write(frame.as_mut_ptr());
-                    len.write(frame.len());
-                    NMF_OK
-                }
-                Ok(None) => NMF_NEED_MORE,
-                Err(err) => d.last_error.fail(&err),
-            }
-        })
-    }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// Declares the end of the input: `NMF_EOF` when it ended at a frame boundary,
@@ -213,13 +212,12 @@ pub unsafe extern "C" fn nmf_decoder_next(
 /// `decoder` is a live decoder.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_decoder_finish(decoder: *mut nmf_decoder) -> nmf_status {
+    let body = |d: &mut nmf_decoder| match d.inner.finish() {
+        Ok(()) => NMF_EOF,
+        Err(err) => d.last_error.fail(&err),
+    };
     // SAFETY: the caller's contract on `decoder`.
-    unsafe {
-        with_handle(decoder, |d| match d.inner.finish() {
-            Ok(()) => NMF_EOF,
-            Err(err) => d.last_error.fail(&err),
-        })
-    }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// Bytes received and not yet returned as frames.

@@ -189,19 +189,19 @@ pub unsafe extern "C" fn nmf_doc_parse(
     json: *const u8,
     len: size_t,
 ) -> nmf_status {
+    let body = |d: &mut nmf_doc| {
+        // SAFETY: the caller's contract on `json`.
+        let json = unsafe { crate::slice(json, len) };
+        let Some(json) = json else {
+            return NMF_INVALID_ARGUMENT;
+        };
+        match d.doc.parse(json) {
+            Ok(()) => NMF_OK,
+            Err(err) => d.last_error.fail(&err),
+        }
+    };
     // SAFETY: the caller's contract on `doc`.
-    unsafe {
-        with_handle(doc, |d| {
-            // SAFETY: the caller's contract on `json`.
-            let Some(json) = crate::slice(json, len) else {
-                return NMF_INVALID_ARGUMENT;
-            };
-            match d.doc.parse(json) {
-                Ok(()) => NMF_OK,
-                Err(err) => d.last_error.fail(&err),
-            }
-        })
-    }
+    unsafe { with_handle(doc, body) }
 }
 
 /// Looks up the value at a JSON Pointer (RFC 6901; `""` is the root, `"/a/0"` is
@@ -220,34 +220,34 @@ pub unsafe extern "C" fn nmf_doc_get(
     pointer_len: size_t,
     out: *mut nmf_value,
 ) -> nmf_status {
+    let body = |d: &mut nmf_doc| {
+        // SAFETY: the caller's contract on `pointer`.
+        let bytes = unsafe { crate::slice(pointer.cast(), pointer_len) };
+        let Some(bytes) = bytes else {
+            return NMF_INVALID_ARGUMENT;
+        };
+        if out.is_null() {
+            return NMF_INVALID_ARGUMENT;
+        }
+        let Ok(pointer) = std::str::from_utf8(bytes) else {
+            d.last_error.set("the JSON Pointer is not valid UTF-8");
+            return NMF_INVALID_ARGUMENT;
+        };
+        match d.doc.pointer(pointer) {
+            Some(value) => {
+                // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
+                unsafe { out.write(nmf_value::of(value)) };
+                NMF_OK
+            }
+            None => {
+                d.last_error
+                    .set(format_args!("no value at JSON Pointer \"{pointer}\""));
+                NMF_NOT_FOUND
+            }
+        }
+    };
     // SAFETY: the caller's contract on `doc`.
-    unsafe {
-        with_handle(doc, |d| {
-            // SAFETY: the caller's contract on `pointer`.
-            let Some(bytes) = crate::slice(pointer.cast(), pointer_len) else {
-                return NMF_INVALID_ARGUMENT;
-            };
-            if out.is_null() {
-                return NMF_INVALID_ARGUMENT;
-            }
-            let Ok(pointer) = std::str::from_utf8(bytes) else {
-                d.last_error.set("the JSON Pointer is not valid UTF-8");
-                return NMF_INVALID_ARGUMENT;
-            };
-            match d.doc.pointer(pointer) {
-                Some(value) => {
-                    // SAFETY: non-NULL and valid for a write by the caller's contract.
-                    out.write(nmf_value::of(value));
-                    NMF_OK
-                }
-                None => {
-                    d.last_error
-                        .set(format_args!("no value at JSON Pointer \"{pointer}\""));
-                    NMF_NOT_FOUND
-                }
-            }
-        })
-    }
+    unsafe { with_handle(doc, body) }
 }
 
 /// The last failure on this document, with its numbers; valid until the next call on

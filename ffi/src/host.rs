@@ -248,17 +248,16 @@ pub unsafe extern "C" fn nmf_host_free(host: *mut nmf_host) {
 /// `host` is a live host; `out` is valid for a write of one `nmf_caller`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_host_caller(host: *mut nmf_host, out: *mut nmf_caller) -> nmf_status {
+    let body = |h: &mut nmf_host| {
+        if out.is_null() {
+            return NMF_INVALID_ARGUMENT;
+        }
+        // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
+        unsafe { out.write(h.caller.view()) };
+        NMF_OK
+    };
     // SAFETY: the caller's contract on `host`.
-    unsafe {
-        with_handle(host, |h| {
-            if out.is_null() {
-                return NMF_INVALID_ARGUMENT;
-            }
-            // SAFETY: non-NULL and valid for a write by the caller's contract.
-            out.write(h.caller.view());
-            NMF_OK
-        })
-    }
+    unsafe { with_handle(host, body) }
 }
 
 /// Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable;
@@ -279,35 +278,35 @@ pub unsafe extern "C" fn nmf_host_recv(
     payload: *mut *mut u8,
     len: *mut size_t,
 ) -> nmf_status {
-    // SAFETY: the caller's contract on `host`.
-    unsafe {
-        with_handle(host, |h| {
-            if payload.is_null() || len.is_null() {
-                return NMF_INVALID_ARGUMENT;
+    let body = |h: &mut nmf_host| {
+        if payload.is_null() || len.is_null() {
+            return NMF_INVALID_ARGUMENT;
+        }
+        h.current = None;
+        // A writer thread that failed (a full disk, a closed pipe) makes the host
+        // useless: say so now rather than wait for a message that cannot be
+        // answered, or report a clean end of input that hides it.
+        if let Err(err) = h.writer.check() {
+            return h.last_error.fail(&err);
+        }
+        match h.reader.read_frame() {
+            Ok(Some(frame)) => {
+                let frame = h.current.insert(frame);
+                // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
+                unsafe { payload.write(frame.as_mut_ptr()) };
+                // SAFETY: as above.
+                unsafe { len.write(frame.len()) };
+                NMF_OK
             }
-            h.current = None;
-            // A writer thread that failed (a full disk, a closed pipe) makes the host
-            // useless: say so now rather than wait for a message that cannot be
-            // answered, or report a clean end of input that hides it.
-            if let Err(err) = h.writer.check() {
-                return h.last_error.fail(&err);
-            }
-            match h.reader.read_frame() {
-                Ok(Some(frame)) => {
-                    let frame = h.current.insert(frame);
-                    // SAFETY: both non-NULL and valid for writes by the caller's contract.
-                    payload.write(frame.as_mut_ptr());
-                    len.write(frame.len());
-                    NMF_OK
-                }
-                Ok(None) => match h.writer.check() {
-                    Ok(()) => NMF_EOF,
-                    Err(err) => h.last_error.fail(&err),
-                },
+            Ok(None) => match h.writer.check() {
+                Ok(()) => NMF_EOF,
                 Err(err) => h.last_error.fail(&err),
-            }
-        })
-    }
+            },
+            Err(err) => h.last_error.fail(&err),
+        }
+    };
+    // SAFETY: the caller's contract on `host`.
+    unsafe { with_handle(host, body) }
 }
 
 /// Sends one message: checks that it is non-empty, at most 1 MiB and valid UTF-8
@@ -359,19 +358,19 @@ unsafe fn write_message(
     len: size_t,
     write: fn(&mut Writer, &[u8]) -> nmframe::Result<()>,
 ) -> nmf_status {
+    let body = |h: &mut nmf_host| {
+        // SAFETY: the caller's contract on `json`.
+        let json = unsafe { crate::slice(json, len) };
+        let Some(json) = json else {
+            return NMF_INVALID_ARGUMENT;
+        };
+        match write(&mut h.writer, json) {
+            Ok(()) => NMF_OK,
+            Err(err) => h.last_error.fail(&err),
+        }
+    };
     // SAFETY: the caller's contract on `host`.
-    unsafe {
-        with_handle(host, |h| {
-            // SAFETY: the caller's contract on `json`.
-            let Some(json) = crate::slice(json, len) else {
-                return NMF_INVALID_ARGUMENT;
-            };
-            match write(&mut h.writer, json) {
-                Ok(()) => NMF_OK,
-                Err(err) => h.last_error.fail(&err),
-            }
-        })
-    }
+    unsafe { with_handle(host, body) }
 }
 
 /// Writes every queued message and flushes.
@@ -381,13 +380,12 @@ unsafe fn write_message(
 /// `host` is a live host.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_host_flush(host: *mut nmf_host) -> nmf_status {
+    let body = |h: &mut nmf_host| match h.writer.flush() {
+        Ok(()) => NMF_OK,
+        Err(err) => h.last_error.fail(&err),
+    };
     // SAFETY: the caller's contract on `host`.
-    unsafe {
-        with_handle(host, |h| match h.writer.flush() {
-            Ok(()) => NMF_OK,
-            Err(err) => h.last_error.fail(&err),
-        })
-    }
+    unsafe { with_handle(host, body) }
 }
 
 /// Whether a whole message is already buffered, so that `nmf_host_recv` will not

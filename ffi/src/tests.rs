@@ -29,8 +29,10 @@ fn a_panic_becomes_nmf_panic_and_is_recorded_on_the_handle() {
     // SAFETY: a valid out-pointer.
     assert_eq!(unsafe { nmf_doc_new(&mut doc) }, NMF_OK);
     let error = |doc| {
-        // SAFETY: a live document; its last error is a NUL-terminated string it owns.
-        unsafe { CStr::from_ptr(nmf_doc_last_error(doc)) }
+        // SAFETY: a live document.
+        let text = unsafe { nmf_doc_last_error(doc) };
+        // SAFETY: a NUL-terminated string the document owns, alive until its next call.
+        unsafe { CStr::from_ptr(text) }
             .to_string_lossy()
             .into_owned()
     };

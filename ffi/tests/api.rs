@@ -1,6 +1,11 @@
 //! Every export, called as C would call it: NULLs, wrong sizes, caps, and out-parameters
 //! left alone on failure; the hostile-input table and the fuzz seeds through the C ABI.
 //! (What needs the crate's private parts, the panic boundary, is tested in src/tests.rs.)
+//!
+//! The library's own unsafe code keeps one operation per block; here a block is a
+//! sequence of C calls on the same live handles, as a C caller writes it, under one
+//! SAFETY argument.
+#![allow(clippy::multiple_unsafe_ops_per_block)]
 
 use std::ffi::{CStr, c_int};
 use std::ptr::{null, null_mut};

@@ -1,6 +1,11 @@
 //! A fuzz check of the C ABI: sequences of calls decoded from the input, with NULLs,
 //! zero lengths and fuzzed sizes, checked against a model. Run by the `ffi_calls`
 //! fuzz target and by nmframe-ffi's tests, which replay the committed seeds.
+//!
+//! Each arm of the program is a short sequence of C calls on live handles, under one
+//! SAFETY argument, as a C caller would write it: one unsafe operation per block is
+//! the rule for the library, not for this driver of it.
+#![allow(clippy::multiple_unsafe_ops_per_block)]
 
 use std::ptr::{null, null_mut};
 
