@@ -31,11 +31,15 @@ cargo test --workspace --locked
 # AVX2 is enabled for the interpreted program so that Miri takes the validator's AVX2
 # path too (it interprets the instructions: the host CPU does not matter). The
 # proptest cases are left to the native run: their generator is too slow under Miri.
-step "Miri over the core's unsafe code: the decoder's reads without zeroing, the validator's SSE2/AVX2 loads"
+step "Miri over the core's unsafe code: the decoder's reads without zeroing, the validator's SSE2/AVX2 loads, OwnedDocument and the parse error path"
 MIRIFLAGS=-Zmiri-disable-isolation RUSTFLAGS="-C target-feature=+avx2" \
   cargo +nightly miri test -p nmframe --lib --locked -- \
-  decode::tests:: validate::tests::a_special_at validate::tests::accepts validate::tests::refuses \
+  decode::tests:: json::tests:: validate::tests::a_special_at validate::tests::accepts validate::tests::refuses \
   validate::tests::nesting validate::tests::alternating validate::tests::invalid_utf8
+
+step "Miri over the C ABI's in-process tests (every export, NULLs, sizes, the panic boundary)"
+MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test -p nmframe-ffi --lib --test api --locked -- \
+  --skip hostile --skip seeds
 
 step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++ and Go hosts (browsers/run.py)"
 python3 browsers/run.py

@@ -551,3 +551,50 @@ fn describe(err: &ErrorType) -> Cow<'static, str> {
         other => return Cow::Owned(format!("{other:?}")),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    //! Small, deterministic cases for the two pieces of unsafe code in this file, so
+    //! that they run under Miri too (the property tests cover the same code natively).
+    use super::*;
+    use simd_json::prelude::*;
+
+    #[test]
+    fn an_owned_document_outlives_its_input_and_reparses_in_place() {
+        let mut doc = OwnedDocument::new();
+        for round in 0..3 {
+            let text =
+                format!(r#"{{"round":{round},"list":[1,"two",{{"k":null}}],"s":"\ud83d\ude00x"}}"#);
+            doc.parse(text.as_bytes()).unwrap();
+            drop(text); // the document holds its own copy
+            assert_eq!(doc.pointer("/round").and_then(|v| v.as_u64()), Some(round));
+            let two = doc.pointer("/list/1").unwrap();
+            assert_eq!(two.as_str(), Some("two"));
+            assert!(doc.pointer("/list/2/k").is_some_and(|v| v.is_null()));
+            let emoji = doc.pointer("/s").unwrap();
+            assert_eq!(emoji.as_str(), Some("😀x"));
+        }
+        // A failed parse leaves the document empty, and the next one works.
+        assert!(doc.parse(b"[1,").is_err());
+        assert!(doc.value().is_none());
+        doc.parse(b"[true]").unwrap();
+        assert_eq!(doc.pointer("/0").and_then(|v| v.as_bool()), Some(true));
+    }
+
+    #[test]
+    fn a_parse_error_reads_the_payload_after_the_parser_borrowed_it() {
+        let mut json = JsonDecoder::new();
+        for (text, offset) in [(&b"[1,2,}"[..], 5), (b"{\"a\":1} x", 8), (b"[\"\xff\"]", 2)] {
+            let mut payload = text.to_vec();
+            let err = json.parse(&mut payload).map(drop).unwrap_err();
+            let at = match err {
+                Error::InvalidJson { offset, .. } | Error::InvalidUtf8 { offset } => offset,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(at, offset, "{:?}", String::from_utf8_lossy(text));
+        }
+        let mut payload = br#"{"ok":[1,2,3]}"#.to_vec();
+        let doc = json.parse(&mut payload).unwrap();
+        assert_eq!(doc.pointer("/ok/2").and_then(|v| v.as_u64()), Some(3));
+    }
+}
