@@ -59,8 +59,8 @@ enum Cmd {
         /// The capture; `-` or nothing for stdin.
         file: Option<PathBuf>,
         /// Who read the stream: `browser` (a host's output, 1 MiB cap) or `host`.
-        #[arg(long, value_enum, default_value = "browser")]
-        role: RoleArg,
+        #[arg(long, default_value = "browser", value_parser = role_parser())]
+        role: nmframe::Role,
     },
     /// Be a host that turns each browser message into a JSON line on CMD's stdin, and
     /// each line CMD prints into a message. Any program becomes a host.
@@ -92,10 +92,11 @@ enum Cmd {
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum RoleArg {
-    Host,
-    Browser,
+/// `host` or `browser`, read by the core's own parser (one vocabulary for roles).
+fn role_parser() -> impl clap::builder::TypedValueParser<Value = nmframe::Role> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["host", "browser"])
+        .try_map(|name| name.parse::<nmframe::Role>())
 }
 
 #[derive(Args)]

@@ -48,6 +48,37 @@ impl Role {
     }
 }
 
+/// `host` or `browser`: the names the command line, the docs and the C ABI
+/// (`NMF_ROLE_HOST`, `NMF_ROLE_BROWSER`) use.
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Role::Host => "host",
+            Role::Browser => "browser",
+        })
+    }
+}
+
+/// Parses `host` or `browser`.
+///
+/// ```
+/// use nmframe::Role;
+/// assert_eq!("browser".parse::<Role>(), Ok(Role::Browser));
+/// assert_eq!(Role::Host.to_string(), "host");
+/// assert!("client".parse::<Role>().is_err());
+/// ```
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "host" => Ok(Role::Host),
+            "browser" => Ok(Role::Browser),
+            other => Err(format!("{other:?} is not a role: host or browser")),
+        }
+    }
+}
+
 /// Which way a frame travels. Each direction has its own protocol limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {

@@ -7,13 +7,9 @@ use nmframe::{Error, FrameDecoder, JsonDecoder, Limits, Role};
 
 use crate::out::problem;
 use crate::text::{json_string, preview, to_json_line};
-use crate::{MISBEHAVED, RoleArg, SETUP};
+use crate::{MISBEHAVED, SETUP};
 
-pub(crate) fn cmd_dump(file: Option<PathBuf>, role: RoleArg) -> u8 {
-    let role = match role {
-        RoleArg::Host => Role::Host,
-        RoleArg::Browser => Role::Browser,
-    };
+pub(crate) fn cmd_dump(file: Option<PathBuf>, role: Role) -> u8 {
     let mut input: Box<dyn io::Read> = match file.as_deref() {
         None => Box::new(io::stdin().lock()),
         Some(p) if p == Path::new("-") => Box::new(io::stdin().lock()),
