@@ -244,7 +244,8 @@ func (h *Host) Close() {
 	h.h = nil
 }
 
-// Valid reports whether msg is one valid UTF-8 JSON text, through simd-json.
+// Valid reports whether msg is one valid UTF-8 JSON text, as a browser's JSON.parse
+// would accept it (nmframe's validator: no copy, no depth limit).
 func Valid(msg []byte) bool {
 	p, n := bytesArg(msg)
 	return C.nmf_json_validate(p, n) == C.NMF_OK
