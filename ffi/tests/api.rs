@@ -12,17 +12,11 @@ use std::ptr::{null, null_mut};
 
 use nmframe_ffi::nmf_status::*;
 use nmframe_ffi::*;
-use nmframe_test_support::hostile as hostile_cases;
+use nmframe_test_support::hostile::{self as hostile_cases, frame};
 
 fn text(p: *const std::ffi::c_char) -> String {
     // SAFETY: every string the library returns is NUL-terminated and live here.
     unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_owned()
-}
-
-fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = (payload.len() as u32).to_ne_bytes().to_vec();
-    out.extend_from_slice(payload);
-    out
 }
 
 #[test]

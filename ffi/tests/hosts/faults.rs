@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use nmframe::MAX_HOST_TO_BROWSER;
 
+use nmframe_test_support::hostile::frame;
+
 use super::{Browser, ORIGIN, Under, built, json_string, wait};
 
 /// Each binding's echo host, as the command that starts it: the Rust example on
@@ -529,13 +531,6 @@ fn stalled_reader(host: &[OsString]) -> Outcome {
     )?;
     let (status, stderr) = b.close();
     expect_exit(status, 0, &stderr)
-}
-
-/// A frame as a browser writes it.
-fn frame(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    nmframe::encode_frame(&mut out, payload, nmframe::Limits::browser().outbound()).unwrap();
-    out
 }
 
 /// Every case against every binding; the table is printed whatever happens, and the
