@@ -1,8 +1,9 @@
 //! A frame writer that writes on a thread of its own, so that a host reads and checks
 //! the next messages while the replies to the last ones are still going out.
 
+use std::collections::VecDeque;
 use std::io::{self, IoSlice, Write};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use bytes::Bytes;
@@ -17,7 +18,73 @@ use crate::limits::{Cap, HEADER_LEN};
 /// browser stops reading (two batches, or two frames, plus the one being written).
 const DEPTH: usize = 2;
 
+/// Batch buffers in circulation: the one being filled, [`DEPTH`] waiting, one being
+/// written. All exist from the start and are taken in turn, so which buffer holds which
+/// batch does not depend on how fast the writing thread is, and once each has held the
+/// largest batch so far nothing is allocated.
+const BUFFERS: usize = DEPTH + 2;
+
+/// What the two threads share. A mutex, two condition variables and queues allocated
+/// up front rather than `std::sync::mpsc`: a thread's first wait on a channel allocates
+/// (its waiting context and the channel's list of waiters), and when that first wait
+/// comes depends on timing, so a steady host would allocate at random moments.
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<State>,
+    /// The writing thread waits here for a job, or for the caller to hang up.
+    for_writer: Condvar,
+    /// The caller waits here for room in `jobs`, a spent buffer, or the thread's end.
+    for_caller: Condvar,
+}
+
+#[derive(Debug)]
+struct State {
+    /// At most [`DEPTH`] jobs, in order.
+    jobs: VecDeque<Job>,
+    /// Emptied batch buffers, in the order they were handed over.
+    spent: VecDeque<Vec<u8>>,
+    /// The caller will hand over nothing more: write what is left and stop.
+    hung_up: bool,
+    /// The writing thread has stopped (done, failed or panicked): nothing more is taken.
+    stopped: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // No code panics while holding the lock; a poisoned state is still consistent.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits on `cond` while `waiting` holds and the writing thread is still going.
+    fn wait_while<'a>(
+        &self,
+        cond: &Condvar,
+        guard: MutexGuard<'a, State>,
+        mut waiting: impl FnMut(&State) -> bool,
+    ) -> MutexGuard<'a, State> {
+        cond.wait_while(guard, |st| !st.stopped && waiting(st))
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn hang_up(&self) {
+        self.lock().hung_up = true;
+        self.for_writer.notify_one();
+    }
+}
+
+/// Marks the writing thread stopped however it ends, a panic included, so that the
+/// caller never waits for a thread that is gone.
+struct StopOnDrop<'a>(&'a Shared);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.lock().stopped = true;
+        self.0.for_caller.notify_one();
+    }
+}
+
 /// What the writing thread writes, in order.
+#[derive(Debug)]
 enum Job {
     /// Whole frames, headers included, queued by [`WriterThread::queue`]. The buffer
     /// comes back emptied for reuse.
@@ -38,8 +105,9 @@ enum Job {
 /// call returns the error ([`Error::Disconnected`] when the browser went away).
 ///
 /// Memory stays bounded when the browser stops reading: the caller blocks once two
-/// flushes or frames are waiting. Once warm, nothing is allocated per message: batch
-/// buffers go back and forth between the threads.
+/// flushes or frames are waiting. Once warm, nothing is allocated per message: four
+/// batch buffers go round between the threads, each kept as large as the largest batch
+/// so far.
 ///
 /// ```
 /// use nmframe::{FrameReader, FrameWriter, Limits};
@@ -66,9 +134,10 @@ pub struct WriterThread<W> {
     checker: FrameWriter<io::Sink>,
     /// Frames queued for the next flush.
     batch: Vec<u8>,
-    jobs: Option<SyncSender<Job>>,
-    /// Emptied batch buffers coming back from the writing thread.
-    spent: Receiver<Vec<u8>>,
+    shared: Arc<Shared>,
+    /// The largest batch handed over so far: a buffer taken for the next batch is
+    /// given this capacity, so that no buffer grows while a steady host runs.
+    high_water: usize,
     thread: Option<JoinHandle<io::Result<W>>>,
     /// The write error that stopped the thread, kept to be returned again.
     failed: Option<(io::ErrorKind, String)>,
@@ -77,16 +146,27 @@ pub struct WriterThread<W> {
 impl<W: Write + Send + 'static> WriterThread<W> {
     pub(crate) fn spawn(writer: FrameWriter<W>) -> io::Result<Self> {
         let (checker, inner, queued) = writer.into_parts();
-        let (jobs, incoming) = sync_channel::<Job>(DEPTH);
-        let (give_back, spent) = sync_channel::<Vec<u8>>(DEPTH + 1);
+        let mut spent = VecDeque::with_capacity(BUFFERS);
+        spent.extend((1..BUFFERS).map(|_| Vec::new()));
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                jobs: VecDeque::with_capacity(DEPTH),
+                spent,
+                hung_up: false,
+                stopped: false,
+            }),
+            for_writer: Condvar::new(),
+            for_caller: Condvar::new(),
+        });
+        let theirs = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("nmframe-writer".into())
-            .spawn(move || write_jobs(inner, &incoming, &give_back))?;
+            .spawn(move || write_jobs(inner, &theirs))?;
         Ok(WriterThread {
             checker,
             batch: queued,
-            jobs: Some(jobs),
-            spent,
+            shared,
+            high_water: 0,
             thread: Some(thread),
             failed: None,
         })
@@ -156,8 +236,18 @@ impl<W: Write + Send + 'static> WriterThread<W> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        // A buffer the thread gave back, or (while warming up) a new one.
-        let next = self.spent.try_recv().unwrap_or_default();
+        // The next buffer in turn. When none has come back, the other three are waiting
+        // or being written, so this waits exactly as handing over would (when the thread
+        // has stopped, hand_over reports why).
+        let mut next = {
+            let state = self.shared.lock();
+            let mut state = self
+                .shared
+                .wait_while(&self.shared.for_caller, state, |st| st.spent.is_empty());
+            state.spent.pop_front().unwrap_or_default()
+        };
+        self.high_water = self.high_water.max(self.batch.len());
+        next.reserve(self.high_water);
         let batch = std::mem::replace(&mut self.batch, next);
         self.hand_over(Job::Batch(batch))
     }
@@ -189,11 +279,21 @@ impl<W: Write + Send + 'static> WriterThread<W> {
     }
 
     fn hand_over(&mut self, job: Job) -> Result<()> {
-        let sent = match &self.jobs {
-            Some(jobs) => jobs.send(job).is_ok(),
-            None => false,
+        let sent = {
+            let state = self.shared.lock();
+            let mut state = self
+                .shared
+                .wait_while(&self.shared.for_caller, state, |st| st.jobs.len() == DEPTH);
+            if state.stopped || state.hung_up {
+                false
+            } else {
+                state.jobs.push_back(job);
+                true
+            }
         };
-        if !sent {
+        if sent {
+            self.shared.for_writer.notify_one();
+        } else {
             // The thread has stopped: joining it gives the error that stopped it.
             return Err(self.stop().err().unwrap_or_else(|| self.stopped()));
         }
@@ -216,9 +316,9 @@ impl<W: Write + Send + 'static> WriterThread<W> {
         Error::from_write(io::Error::new(kind, text))
     }
 
-    /// Closes the jobs channel and joins the thread.
+    /// Hangs up and joins the thread, once it has written what it holds.
     fn stop(&mut self) -> Result<W> {
-        self.jobs = None;
+        self.shared.hang_up();
         let Some(thread) = self.thread.take() else {
             return Err(self.stopped());
         };
@@ -235,8 +335,8 @@ impl<W: Write + Send + 'static> WriterThread<W> {
 
 impl<W> Drop for WriterThread<W> {
     fn drop(&mut self) {
-        // Closing the channel ends the thread once it has written what it holds.
-        self.jobs = None;
+        // The thread ends once it has written what it holds.
+        self.shared.hang_up();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -244,19 +344,29 @@ impl<W> Drop for WriterThread<W> {
 }
 
 /// The writing thread: writes every job in order and flushes after each, until the
-/// channel closes or a write fails (then it stops: nothing follows a broken frame).
-fn write_jobs<W: Write>(
-    mut out: W,
-    jobs: &Receiver<Job>,
-    give_back: &SyncSender<Vec<u8>>,
-) -> io::Result<W> {
-    for job in jobs {
+/// caller hangs up or a write fails (then it stops: nothing follows a broken frame).
+fn write_jobs<W: Write>(mut out: W, shared: &Shared) -> io::Result<W> {
+    let _stopped = StopOnDrop(shared);
+    loop {
+        let job = {
+            let state = shared.lock();
+            let mut state = shared.wait_while(&shared.for_writer, state, |st| {
+                st.jobs.is_empty() && !st.hung_up
+            });
+            state.jobs.pop_front()
+        };
+        let Some(job) = job else {
+            return Ok(out);
+        };
+        // There is room for the next job now.
+        shared.for_caller.notify_one();
         match job {
             Job::Batch(mut batch) => {
                 out.write_all(&batch)?;
                 batch.clear();
-                // A full return channel means buffers enough are in circulation.
-                let _ = give_back.try_send(batch);
+                // Within capacity: every buffer but the caller's fits.
+                shared.lock().spent.push_back(batch);
+                shared.for_caller.notify_one();
             }
             Job::Frame(header, frame) => {
                 let mut slices = [IoSlice::new(&header), IoSlice::new(&frame)];
@@ -265,5 +375,4 @@ fn write_jobs<W: Write>(
         }
         out.flush()?;
     }
-    Ok(out)
 }
