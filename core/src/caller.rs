@@ -11,6 +11,62 @@ pub enum Browser {
     Unknown,
 }
 
+impl Browser {
+    /// The largest message this browser delivers to a host: 64 MiB for Chromium
+    /// ([`CHROMIUM_MAX_BROWSER_TO_HOST`](crate::CHROMIUM_MAX_BROWSER_TO_HOST)); the
+    /// protocol's 4 GiB − 1 for Firefox, which sets no lower limit of its own, and for
+    /// an unknown browser.
+    ///
+    /// ```
+    /// use nmframe::{Browser, Limits};
+    ///
+    /// let limits = Limits::host().with_max_inbound(Browser::Chromium.max_browser_to_host());
+    /// assert_eq!(limits.max_inbound(), 64 << 20);
+    /// ```
+    pub const fn max_browser_to_host(self) -> u32 {
+        match self {
+            Browser::Chromium => crate::CHROMIUM_MAX_BROWSER_TO_HOST,
+            Browser::Firefox | Browser::Unknown => crate::MAX_BROWSER_TO_HOST,
+        }
+    }
+}
+
+/// `Chromium`, `Firefox` or `unknown`.
+impl std::fmt::Display for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Browser::Chromium => "Chromium",
+            Browser::Firefox => "Firefox",
+            Browser::Unknown => "unknown",
+        })
+    }
+}
+
+/// Reads `chromium`, `firefox` or `unknown`, in any case: the names the C ABI, the Go
+/// package and the `nmframe` command use too.
+///
+/// ```
+/// use nmframe::Browser;
+///
+/// assert_eq!("firefox".parse::<Browser>(), Ok(Browser::Firefox));
+/// assert_eq!(Browser::Chromium.to_string().parse::<Browser>(), Ok(Browser::Chromium));
+/// assert!("chrome".parse::<Browser>().is_err());
+/// ```
+impl std::str::FromStr for Browser {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "chromium" => Ok(Browser::Chromium),
+            "firefox" => Ok(Browser::Firefox),
+            "unknown" => Ok(Browser::Unknown),
+            _ => Err(format!(
+                "{s:?} is not a browser family: chromium, firefox or unknown"
+            )),
+        }
+    }
+}
+
 /// The caller of a native-messaging host, parsed from its command line.
 ///
 /// Chromium passes the calling extension's origin, and on Windows

@@ -440,7 +440,7 @@ pub(crate) fn write_all_vectored<W: Write + ?Sized>(
 ///
 /// When stdin or stdout is not open, or cannot be duplicated.
 pub fn stdio(limits: Limits) -> io::Result<(FrameReader<HostStdin>, FrameWriter<HostStdout>)> {
-    let (stdin, stdout) = HostStdio::new().guard_stdout(cfg!(unix)).open()?;
+    let (stdin, stdout) = HostStdio::new().open()?;
     Ok((
         FrameReader::new(stdin, limits),
         FrameWriter::new(stdout, limits),

@@ -26,7 +26,7 @@ use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 /// ```no_run
 /// use nmframe::{FrameReader, FrameWriter, HostStdio, Limits};
 ///
-/// let (stdin, stdout) = HostStdio::new().guard_stdout(true).open()?;
+/// let (stdin, stdout) = HostStdio::new().open()?;
 /// let mut reader = FrameReader::new(stdin, Limits::host());
 /// let mut writer = FrameWriter::new(stdout, Limits::host());
 /// println!("this goes to the browser's log, not into the stream");
@@ -49,19 +49,19 @@ impl Default for HostStdio {
 }
 
 impl HostStdio {
-    /// The defaults: `SIGPIPE` ignored, the stdin pipe enlarged to 1 MiB on Linux, no
-    /// stdout guard.
+    /// The defaults, the same in every binding: `SIGPIPE` ignored, the stdin pipe
+    /// enlarged to 1 MiB on Linux, and the stdout guard on where it is available (Unix).
     pub fn new() -> Self {
         HostStdio {
-            guard_stdout: false,
+            guard_stdout: cfg!(unix),
             ignore_sigpipe: true,
             pipe_size: Some(1 << 20),
         }
     }
 
     /// Points descriptor 1 at stderr after taking the real stdout, so that whatever
-    /// else writes to stdout lands in the browser's log (Unix only: on Windows,
-    /// [`open`](Self::open) refuses it).
+    /// else writes to stdout lands in the browser's log. On by default on Unix; on
+    /// Windows it is off, and [`open`](Self::open) refuses to turn it on.
     #[must_use]
     pub fn guard_stdout(mut self, on: bool) -> Self {
         self.guard_stdout = on;

@@ -52,11 +52,20 @@
 #define NMF_MAX_BROWSER_TO_HOST 4294967295
 
 /**
- * `nmf_host_new` flag: move the real stdout to a private descriptor and point
+ * `nmf_host_new` flag: ask for the stdout guard explicitly (it is on by default where
+ * available). The guard moves the real stdout to a private descriptor and points
  * descriptor 1 at stderr, so that a stray `printf` (or a library's banner) lands in
- * the browser's log instead of corrupting the stream.
+ * the browser's log instead of corrupting the stream. Unix only: with this flag,
+ * `nmf_host_new` fails on Windows rather than run unguarded.
  */
 #define NMF_HOST_GUARD_STDOUT 1
+
+/**
+ * `nmf_host_new` flag: leave descriptor 1 as it is (no stdout guard), for a host that
+ * controls everything it links and wants its stdout untouched. Not with
+ * `NMF_HOST_GUARD_STDOUT`.
+ */
+#define NMF_HOST_NO_GUARD_STDOUT 4
 
 /**
  * `nmf_host_new` flag: write replies on a thread of the library's own, so that reading
@@ -203,15 +212,19 @@ typedef enum nmf_browser {
 } nmf_browser;
 
 /**
- * The role a decoder plays: which direction's limit applies to what it reads.
+ * The side the calling program plays, which says the limit of each direction. Every
+ * call that takes a role and a `max_len` reads 0 as the protocol's limit for the
+ * direction it handles, and clamps a larger value to that limit.
  */
 typedef enum nmf_role {
   /**
-   * Reads browser → host frames (up to 4 GiB − 1).
+   * A host: reads browser → host frames (up to 4 GiB − 1), writes host → browser
+   * frames (up to 1 MiB).
    */
   NMF_ROLE_HOST = 0,
   /**
-   * Reads host → browser frames (up to 1 MiB).
+   * The browser's side (a test harness, a tool that drives a host): reads host →
+   * browser frames, writes browser → host frames.
    */
   NMF_ROLE_BROWSER = 1,
 } nmf_role;
@@ -314,6 +327,11 @@ typedef struct nmf_caller {
    * The extension's id (Chromium: from the origin; Firefox: `argv[2]`).
    */
   const char *extension_id;
+  /**
+   * Chromium on Windows: the calling window's handle, from `--parent-window=`; 0
+   * when absent (no window has handle 0).
+   */
+  uint64_t parent_window;
 } nmf_caller;
 
 #ifdef __cplusplus
@@ -334,11 +352,15 @@ const char *nmf_status_str(int status);
 /**
  * Finds the frame at the start of `buf` without copying or allocating.
  *
- * Returns `NMF_OK` with the payload's place in `out`, or `NMF_NEED_MORE` with
- * `out->needed` set (only `needed` is meaningful then), or `NMF_FRAME_TOO_LARGE` when
- * the header announces more than `max_len` bytes (checked as soon as the four header
- * bytes are there; `out` untouched). `max_len` 0 means no cap beyond the protocol's
- * `NMF_MAX_BROWSER_TO_HOST`.
+ * `role` is the side the caller plays (an `nmf_role`): a host parses browser → host
+ * frames, capped at `max_len` (0: the protocol's limit for that direction, larger
+ * values clamped to it).
+ *
+ * Returns `NMF_OK` with the payload's place in `out`, or `NMF_NEED_MORE` with `out`
+ * written in full (`needed` is the least number of further bytes, the other fields
+ * 0), or `NMF_FRAME_TOO_LARGE` when the header announces more than the cap (checked
+ * as soon as the four header bytes are there; `out` untouched). An unknown role is
+ * `NMF_INVALID_ARGUMENT`.
  *
  * # Safety
  *
@@ -347,20 +369,23 @@ const char *nmf_status_str(int status);
  */
 enum nmf_status nmf_frame_parse(const uint8_t *buf,
                                 size_t len,
+                                uint32_t role,
                                 uint32_t max_len,
                                 struct nmf_frame *out);
 
 /**
  * Writes the 4-byte header (native byte order) for a payload of `payload_len` bytes
- * into `out`, after checking it against `max_len` (0 means a host's cap,
- * `NMF_MAX_HOST_TO_BROWSER`). An empty payload is `NMF_EMPTY_FRAME`, an oversized one
- * `NMF_FRAME_TOO_LARGE`; `out` is then untouched.
+ * into `out`, after checking it against the cap of the direction `role` writes (a host
+ * writes host → browser frames): `max_len`, 0 meaning the protocol's limit for that
+ * direction, larger values clamped to it. An empty payload is `NMF_EMPTY_FRAME`, an
+ * oversized one `NMF_FRAME_TOO_LARGE`, an unknown role `NMF_INVALID_ARGUMENT`; `out`
+ * is then untouched.
  *
  * # Safety
  *
  * `out` is valid for writes of `NMF_HEADER_LEN` (4) bytes.
  */
-enum nmf_status nmf_header_write(size_t payload_len, uint32_t max_len, uint8_t *out);
+enum nmf_status nmf_header_write(size_t payload_len, uint32_t role, uint32_t max_len, uint8_t *out);
 
 /**
  * Checks that `buf` holds one valid UTF-8 JSON text: `NMF_OK`, `NMF_INVALID_UTF8` or
@@ -540,7 +565,9 @@ const char *nmf_doc_last_error(const struct nmf_doc *doc);
  *
  * - `argc`/`argv`: `main`'s arguments, parsed for the caller's identity (see
  *   `nmf_host_caller`). With `argv` NULL the process's own command line is read.
- * - `flags`: `NMF_HOST_GUARD_STDOUT`, `NMF_HOST_WRITER_THREAD`, both (`|`) or 0.
+ * - `flags`: 0 for the defaults, or `NMF_HOST_WRITER_THREAD`, and either
+ *   `NMF_HOST_NO_GUARD_STDOUT` or `NMF_HOST_GUARD_STDOUT`, joined with `|`. By default
+ *   the stdout guard is on where it is available (Unix), as in every binding.
  * - `max_inbound`: cap on messages read, 0 for the protocol's 4 GiB − 1 (Chromium
  *   sends at most 64 MiB).
  *
@@ -550,7 +577,8 @@ const char *nmf_doc_last_error(const struct nmf_doc *doc);
  * faster then); opens descriptor 2 on `/dev/null` when it is closed; and waits out
  * `EAGAIN` when stdin or stdout was inherited non-blocking. On Windows it puts stdin
  * and stdout in binary mode (the guard is not available there). When stdin or stdout
- * is not open it returns `NMF_IO` and says which on stderr.
+ * is not open it returns `NMF_IO` and says which on stderr. Unknown flags, or both
+ * guard flags, are `NMF_INVALID_ARGUMENT`.
  *
  * # Safety
  *

@@ -54,13 +54,15 @@ struct Caller {
     std::string_view origin;         // Chromium: chrome-extension://<id>/
     std::string_view manifest_path;  // Firefox
     std::string_view extension_id;
+    uint64_t parent_window;  // Chromium on Windows: the calling window's handle; 0 when absent
 };
 
 /// A host on the process's stdin and stdout.
 class Host {
 public:
-    /// Takes over stdin/stdout. `flags`: NMF_HOST_GUARD_STDOUT (the default) or 0.
-    Host(int argc, char **argv, uint32_t flags = NMF_HOST_GUARD_STDOUT, uint32_t max_inbound = 0) {
+    /// Takes over stdin/stdout. `flags` as for nmf_host_new: 0 for the defaults (the
+    /// stdout guard on where available), NMF_HOST_WRITER_THREAD, NMF_HOST_NO_GUARD_STDOUT.
+    Host(int argc, char **argv, uint32_t flags = 0, uint32_t max_inbound = 0) {
         nmf_status status = nmf_host_new(argc, const_cast<const char *const *>(argv), flags, max_inbound, &host_);
         if (status != NMF_OK) detail::fail(status, nullptr);
     }
@@ -104,7 +106,7 @@ public:
         nmf_caller c;
         nmf_host_caller(host_, &c);
         auto view = [](const char *s) { return s ? std::string_view(s) : std::string_view(); };
-        return Caller{c.browser, view(c.origin), view(c.manifest_path), view(c.extension_id)};
+        return Caller{c.browser, view(c.origin), view(c.manifest_path), view(c.extension_id), c.parent_window};
     }
 
 private:
@@ -114,6 +116,13 @@ private:
 
     nmf_host *host_ = nullptr;
 };
+
+/// Whether `json` is one valid UTF-8 JSON text, as a browser's JSON.parse would accept
+/// it (no depth limit, no copy). For the offset and reason of a failure, parse it with
+/// a Document.
+inline bool valid(std::string_view json) noexcept {
+    return nmf_json_validate(detail::bytes(json), json.size()) == NMF_OK;
+}
 
 /// A view of one JSON value in a Document, valid until its next parse.
 struct Value {

@@ -3,10 +3,10 @@
 use std::ffi::c_char;
 
 use bytes::BytesMut;
-use nmframe::{FrameDecoder, Limits, Role};
+use nmframe::FrameDecoder;
 
 use crate::nmf_status::{self, *};
-use crate::{Handle, LastError, nmf_role, size_t, with_handle};
+use crate::{Handle, LastError, size_t, with_handle};
 
 /// A streaming frame decoder that owns its buffer. Bytes go in without a copy: ask for
 /// writable space with `nmf_decoder_buffer`, `read()` into it, and report the count
@@ -41,15 +41,12 @@ pub unsafe extern "C" fn nmf_decoder_new(
     out: *mut *mut nmf_decoder,
 ) -> nmf_status {
     crate::boundary(|| {
-        let role = match role {
-            r if r == nmf_role::NMF_ROLE_HOST as u32 => Role::Host,
-            r if r == nmf_role::NMF_ROLE_BROWSER as u32 => Role::Browser,
-            _ => return NMF_INVALID_ARGUMENT,
+        let Some(mut limits) = crate::role_limits(role) else {
+            return NMF_INVALID_ARGUMENT;
         };
         if out.is_null() {
             return NMF_INVALID_ARGUMENT;
         }
-        let mut limits = Limits::for_role(role);
         if max_len != 0 {
             limits = limits.with_max_inbound(max_len);
         }

@@ -11,10 +11,17 @@ use nmframe::{
 use crate::nmf_status::{self, *};
 use crate::{Handle, LastError, size_t, with_handle};
 
-/// `nmf_host_new` flag: move the real stdout to a private descriptor and point
+/// `nmf_host_new` flag: ask for the stdout guard explicitly (it is on by default where
+/// available). The guard moves the real stdout to a private descriptor and points
 /// descriptor 1 at stderr, so that a stray `printf` (or a library's banner) lands in
-/// the browser's log instead of corrupting the stream.
+/// the browser's log instead of corrupting the stream. Unix only: with this flag,
+/// `nmf_host_new` fails on Windows rather than run unguarded.
 pub const NMF_HOST_GUARD_STDOUT: u32 = 1;
+
+/// `nmf_host_new` flag: leave descriptor 1 as it is (no stdout guard), for a host that
+/// controls everything it links and wants its stdout untouched. Not with
+/// `NMF_HOST_GUARD_STDOUT`.
+pub const NMF_HOST_NO_GUARD_STDOUT: u32 = 4;
 
 /// `nmf_host_new` flag: write replies on a thread of the library's own, so that reading
 /// and checking the next messages overlaps writing the last replies (worth it with a
@@ -26,7 +33,7 @@ pub const NMF_HOST_GUARD_STDOUT: u32 = 1;
 pub const NMF_HOST_WRITER_THREAD: u32 = 2;
 
 /// The flags `nmf_host_new` knows.
-const KNOWN_FLAGS: u32 = NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD;
+const KNOWN_FLAGS: u32 = NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD | NMF_HOST_NO_GUARD_STDOUT;
 
 /// Where replies go: written by the calling thread, or by the host's writer thread.
 enum Writer {
@@ -107,6 +114,9 @@ pub struct nmf_caller {
     pub manifest_path: *const c_char,
     /// The extension's id (Chromium: from the origin; Firefox: `argv[2]`).
     pub extension_id: *const c_char,
+    /// Chromium on Windows: the calling window's handle, from `--parent-window=`; 0
+    /// when absent (no window has handle 0).
+    pub parent_window: u64,
 }
 
 struct CallerStrings {
@@ -114,6 +124,7 @@ struct CallerStrings {
     origin: Option<CString>,
     manifest_path: Option<CString>,
     extension_id: Option<CString>,
+    parent_window: u64,
 }
 
 impl CallerStrings {
@@ -129,6 +140,7 @@ impl CallerStrings {
             origin: c(caller.origin),
             manifest_path: c(caller.manifest_path),
             extension_id: c(caller.extension_id),
+            parent_window: caller.parent_window.unwrap_or(0),
         }
     }
 
@@ -139,6 +151,7 @@ impl CallerStrings {
             origin: p(&self.origin),
             manifest_path: p(&self.manifest_path),
             extension_id: p(&self.extension_id),
+            parent_window: self.parent_window,
         }
     }
 }
@@ -147,7 +160,9 @@ impl CallerStrings {
 ///
 /// - `argc`/`argv`: `main`'s arguments, parsed for the caller's identity (see
 ///   `nmf_host_caller`). With `argv` NULL the process's own command line is read.
-/// - `flags`: `NMF_HOST_GUARD_STDOUT`, `NMF_HOST_WRITER_THREAD`, both (`|`) or 0.
+/// - `flags`: 0 for the defaults, or `NMF_HOST_WRITER_THREAD`, and either
+///   `NMF_HOST_NO_GUARD_STDOUT` or `NMF_HOST_GUARD_STDOUT`, joined with `|`. By default
+///   the stdout guard is on where it is available (Unix), as in every binding.
 /// - `max_inbound`: cap on messages read, 0 for the protocol's 4 GiB − 1 (Chromium
 ///   sends at most 64 MiB).
 ///
@@ -157,7 +172,8 @@ impl CallerStrings {
 /// faster then); opens descriptor 2 on `/dev/null` when it is closed; and waits out
 /// `EAGAIN` when stdin or stdout was inherited non-blocking. On Windows it puts stdin
 /// and stdout in binary mode (the guard is not available there). When stdin or stdout
-/// is not open it returns `NMF_IO` and says which on stderr.
+/// is not open it returns `NMF_IO` and says which on stderr. Unknown flags, or both
+/// guard flags, are `NMF_INVALID_ARGUMENT`.
 ///
 /// # Safety
 ///
@@ -172,7 +188,8 @@ pub unsafe extern "C" fn nmf_host_new(
     out: *mut *mut nmf_host,
 ) -> nmf_status {
     crate::boundary(|| {
-        if out.is_null() || flags & !KNOWN_FLAGS != 0 {
+        let guard_flags = NMF_HOST_GUARD_STDOUT | NMF_HOST_NO_GUARD_STDOUT;
+        if out.is_null() || flags & !KNOWN_FLAGS != 0 || flags & guard_flags == guard_flags {
             return NMF_INVALID_ARGUMENT;
         }
         let caller = if argv.is_null() {
@@ -192,7 +209,12 @@ pub unsafe extern "C" fn nmf_host_new(
                     .map(|&a| unsafe { CStr::from_ptr(a) }.to_string_lossy()),
             )
         };
-        let setup = HostStdio::new().guard_stdout(flags & NMF_HOST_GUARD_STDOUT != 0);
+        let mut setup = HostStdio::new();
+        if flags & NMF_HOST_GUARD_STDOUT != 0 {
+            setup = setup.guard_stdout(true);
+        } else if flags & NMF_HOST_NO_GUARD_STDOUT != 0 {
+            setup = setup.guard_stdout(false);
+        }
         let (stdin, stdout) = match setup.open() {
             Ok(pair) => pair,
             Err(err) => {

@@ -11,7 +11,7 @@
 use std::ffi::{CString, c_char, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use nmframe::{Cap, Decoded, Direction, Error};
+use nmframe::{Decoded, Error, Limits};
 
 mod decoder;
 mod doc;
@@ -87,14 +87,27 @@ pub enum nmf_status {
 
 use nmf_status::*;
 
-/// The role a decoder plays: which direction's limit applies to what it reads.
+/// The side the calling program plays, which says the limit of each direction. Every
+/// call that takes a role and a `max_len` reads 0 as the protocol's limit for the
+/// direction it handles, and clamps a larger value to that limit.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum nmf_role {
-    /// Reads browser → host frames (up to 4 GiB − 1).
+    /// A host: reads browser → host frames (up to 4 GiB − 1), writes host → browser
+    /// frames (up to 1 MiB).
     NMF_ROLE_HOST = 0,
-    /// Reads host → browser frames (up to 1 MiB).
+    /// The browser's side (a test harness, a tool that drives a host): reads host →
+    /// browser frames, writes browser → host frames.
     NMF_ROLE_BROWSER = 1,
+}
+
+/// The limits of `role` (an `nmf_role` number), or `None` for an unknown role.
+fn role_limits(role: u32) -> Option<Limits> {
+    match role {
+        r if r == nmf_role::NMF_ROLE_HOST as u32 => Some(Limits::host()),
+        r if r == nmf_role::NMF_ROLE_BROWSER as u32 => Some(Limits::browser()),
+        _ => None,
+    }
 }
 
 /// The library's version, `"MAJOR.MINOR.PATCH"`, a static string.
@@ -256,11 +269,15 @@ pub type size_t = usize;
 
 /// Finds the frame at the start of `buf` without copying or allocating.
 ///
-/// Returns `NMF_OK` with the payload's place in `out`, or `NMF_NEED_MORE` with
-/// `out->needed` set (only `needed` is meaningful then), or `NMF_FRAME_TOO_LARGE` when
-/// the header announces more than `max_len` bytes (checked as soon as the four header
-/// bytes are there; `out` untouched). `max_len` 0 means no cap beyond the protocol's
-/// `NMF_MAX_BROWSER_TO_HOST`.
+/// `role` is the side the caller plays (an `nmf_role`): a host parses browser → host
+/// frames, capped at `max_len` (0: the protocol's limit for that direction, larger
+/// values clamped to it).
+///
+/// Returns `NMF_OK` with the payload's place in `out`, or `NMF_NEED_MORE` with `out`
+/// written in full (`needed` is the least number of further bytes, the other fields
+/// 0), or `NMF_FRAME_TOO_LARGE` when the header announces more than the cap (checked
+/// as soon as the four header bytes are there; `out` untouched). An unknown role is
+/// `NMF_INVALID_ARGUMENT`.
 ///
 /// # Safety
 ///
@@ -270,6 +287,7 @@ pub type size_t = usize;
 pub unsafe extern "C" fn nmf_frame_parse(
     buf: *const u8,
     len: size_t,
+    role: u32,
     max_len: u32,
     out: *mut nmf_frame,
 ) -> nmf_status {
@@ -278,15 +296,16 @@ pub unsafe extern "C" fn nmf_frame_parse(
         let Some(buf) = (unsafe { slice(buf, len) }) else {
             return NMF_INVALID_ARGUMENT;
         };
+        let Some(mut limits) = role_limits(role) else {
+            return NMF_INVALID_ARGUMENT;
+        };
         if out.is_null() {
             return NMF_INVALID_ARGUMENT;
         }
-        let max = if max_len == 0 { u32::MAX } else { max_len };
-        let cap = Cap {
-            max,
-            direction: Direction::BrowserToHost,
-        };
-        let (status, frame) = match nmframe::decode_frame(buf, cap) {
+        if max_len != 0 {
+            limits = limits.with_max_inbound(max_len);
+        }
+        let (status, frame) = match nmframe::decode_frame(buf, limits.inbound()) {
             Ok(Decoded::Frame { payload, consumed }) => (
                 NMF_OK,
                 nmf_frame {
@@ -312,9 +331,11 @@ pub unsafe extern "C" fn nmf_frame_parse(
 }
 
 /// Writes the 4-byte header (native byte order) for a payload of `payload_len` bytes
-/// into `out`, after checking it against `max_len` (0 means a host's cap,
-/// `NMF_MAX_HOST_TO_BROWSER`). An empty payload is `NMF_EMPTY_FRAME`, an oversized one
-/// `NMF_FRAME_TOO_LARGE`; `out` is then untouched.
+/// into `out`, after checking it against the cap of the direction `role` writes (a host
+/// writes host → browser frames): `max_len`, 0 meaning the protocol's limit for that
+/// direction, larger values clamped to it. An empty payload is `NMF_EMPTY_FRAME`, an
+/// oversized one `NMF_FRAME_TOO_LARGE`, an unknown role `NMF_INVALID_ARGUMENT`; `out`
+/// is then untouched.
 ///
 /// # Safety
 ///
@@ -322,22 +343,21 @@ pub unsafe extern "C" fn nmf_frame_parse(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_header_write(
     payload_len: size_t,
+    role: u32,
     max_len: u32,
     out: *mut u8,
 ) -> nmf_status {
     boundary(|| {
+        let Some(mut limits) = role_limits(role) else {
+            return NMF_INVALID_ARGUMENT;
+        };
         if out.is_null() {
             return NMF_INVALID_ARGUMENT;
         }
-        let cap = if max_len == 0 {
-            Cap::protocol(Direction::HostToBrowser)
-        } else {
-            Cap {
-                max: max_len,
-                direction: Direction::HostToBrowser,
-            }
-        };
-        match nmframe::encode_header(payload_len, cap) {
+        if max_len != 0 {
+            limits = limits.with_max_outbound(max_len);
+        }
+        match nmframe::encode_header(payload_len, limits.outbound()) {
             Ok(header) => {
                 // SAFETY: `out` is valid for 4 bytes by the caller's contract.
                 unsafe { std::ptr::copy_nonoverlapping(header.as_ptr(), out, NMF_HEADER_LEN) };

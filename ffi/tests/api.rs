@@ -69,6 +69,9 @@ fn every_status_has_its_own_text() {
     );
 }
 
+const HOST: u32 = nmf_role::NMF_ROLE_HOST as u32;
+const BROWSER: u32 = nmf_role::NMF_ROLE_BROWSER as u32;
+
 const SENTINEL: nmf_frame = nmf_frame {
     payload_offset: 77,
     payload_len: 77,
@@ -83,7 +86,7 @@ fn frame_parse() {
     // SAFETY: in all calls below, buffers and out-pointers are live locals of the sizes given.
     unsafe {
         assert_eq!(
-            nmf_frame_parse(wire.as_ptr(), wire.len(), 0, &mut out),
+            nmf_frame_parse(wire.as_ptr(), wire.len(), HOST, 0, &mut out),
             NMF_OK
         );
         assert_eq!(
@@ -97,40 +100,99 @@ fn frame_parse() {
         );
 
         assert_eq!(
-            nmf_frame_parse(wire.as_ptr(), 6, 0, &mut out),
+            nmf_frame_parse(wire.as_ptr(), 6, HOST, 0, &mut out),
             NMF_NEED_MORE
         );
         assert_eq!(out.needed, 5);
         // (NULL, 0) is an empty buffer: the whole header is needed.
-        assert_eq!(nmf_frame_parse(null(), 0, 0, &mut out), NMF_NEED_MORE);
+        assert_eq!(nmf_frame_parse(null(), 0, HOST, 0, &mut out), NMF_NEED_MORE);
         assert_eq!(out.needed, 4);
 
         let mut out = SENTINEL;
         assert_eq!(
-            nmf_frame_parse(null(), 5, 0, &mut out),
+            nmf_frame_parse(null(), 5, HOST, 0, &mut out),
             NMF_INVALID_ARGUMENT
         );
         assert_eq!(
-            nmf_frame_parse(wire.as_ptr(), wire.len(), 0, null_mut()),
+            nmf_frame_parse(wire.as_ptr(), wire.len(), HOST, 0, null_mut()),
             NMF_INVALID_ARGUMENT
         );
         // Over the cap, on the header alone; out untouched.
         assert_eq!(
-            nmf_frame_parse(wire.as_ptr(), 4, 6, &mut out),
+            nmf_frame_parse(wire.as_ptr(), 4, HOST, 6, &mut out),
             NMF_FRAME_TOO_LARGE
         );
         assert_eq!(
-            nmf_frame_parse(wire.as_ptr(), wire.len(), 7, &mut out),
+            nmf_frame_parse(wire.as_ptr(), wire.len(), HOST, 7, &mut out),
             NMF_OK
         );
         let mut out = SENTINEL;
         let big = u32::MAX.to_ne_bytes();
         assert_eq!(
-            nmf_frame_parse(big.as_ptr(), 4, NMF_MAX_HOST_TO_BROWSER, &mut out),
+            nmf_frame_parse(big.as_ptr(), 4, HOST, NMF_MAX_HOST_TO_BROWSER, &mut out),
             NMF_FRAME_TOO_LARGE
         );
         assert_eq!(out, SENTINEL);
-        assert_eq!(nmf_frame_parse(big.as_ptr(), 4, 0, &mut out), NMF_NEED_MORE);
+        assert_eq!(
+            nmf_frame_parse(big.as_ptr(), 4, HOST, 0, &mut out),
+            NMF_NEED_MORE
+        );
+    }
+}
+
+/// One rule for `max_len` in every call that takes a role: 0 is the protocol's limit
+/// for the direction the call handles, a larger value is clamped to it.
+#[test]
+fn role_and_cap_mean_the_same_in_every_call() {
+    let one_mib_plus_one = (NMF_MAX_HOST_TO_BROWSER + 1).to_ne_bytes();
+    let mut out = SENTINEL;
+    let mut header = [9u8; 4];
+    // SAFETY: in all calls below, buffers and out-pointers are live locals of the sizes given.
+    unsafe {
+        // A browser reads host → browser frames: 1 MiB, whatever max_len asks for.
+        for max in [0, u32::MAX] {
+            assert_eq!(
+                nmf_frame_parse(one_mib_plus_one.as_ptr(), 4, BROWSER, max, &mut out),
+                NMF_FRAME_TOO_LARGE,
+                "max_len {max}"
+            );
+        }
+        assert_eq!(
+            nmf_frame_parse(one_mib_plus_one.as_ptr(), 4, HOST, 0, &mut out),
+            NMF_NEED_MORE
+        );
+        // A browser writes browser → host frames: up to 4 GiB - 1.
+        assert_eq!(
+            nmf_header_write(64 << 20, BROWSER, 0, header.as_mut_ptr()),
+            NMF_OK
+        );
+        assert_eq!(header, (64u32 << 20).to_ne_bytes());
+        // A host's cap on writes is clamped to 1 MiB.
+        assert_eq!(
+            nmf_header_write((1 << 20) + 1, HOST, u32::MAX, header.as_mut_ptr()),
+            NMF_FRAME_TOO_LARGE
+        );
+        // The same numbers in a decoder.
+        let mut d = null_mut();
+        assert_eq!(nmf_decoder_new(BROWSER, u32::MAX, &mut d), NMF_OK);
+        assert_eq!(nmf_decoder_push(d, one_mib_plus_one.as_ptr(), 4), NMF_OK);
+        let (mut p, mut n) = (null_mut(), 0usize);
+        assert_eq!(nmf_decoder_next(d, &mut p, &mut n), NMF_FRAME_TOO_LARGE);
+        nmf_decoder_free(d);
+        // An unknown role is refused by each, outputs untouched.
+        let mut out = SENTINEL;
+        let mut header = [9u8; 4];
+        assert_eq!(
+            nmf_frame_parse(one_mib_plus_one.as_ptr(), 4, 2, 0, &mut out),
+            NMF_INVALID_ARGUMENT
+        );
+        assert_eq!(out, SENTINEL);
+        assert_eq!(
+            nmf_header_write(1, 2, 0, header.as_mut_ptr()),
+            NMF_INVALID_ARGUMENT
+        );
+        assert_eq!(header, [9; 4]);
+        assert_eq!(nmf_decoder_new(2, 0, &mut d), NMF_INVALID_ARGUMENT);
     }
 }
 
@@ -139,22 +201,28 @@ fn header_write() {
     let mut out = [9u8; 4];
     // SAFETY: in all calls below, `out` is 4 writable bytes.
     unsafe {
-        assert_eq!(nmf_header_write(1 << 20, 0, out.as_mut_ptr()), NMF_OK);
+        assert_eq!(nmf_header_write(1 << 20, HOST, 0, out.as_mut_ptr()), NMF_OK);
         assert_eq!(out, (1u32 << 20).to_ne_bytes());
         let mut out = [9u8; 4];
         assert_eq!(
-            nmf_header_write((1 << 20) + 1, 0, out.as_mut_ptr()),
+            nmf_header_write((1 << 20) + 1, HOST, 0, out.as_mut_ptr()),
             NMF_FRAME_TOO_LARGE
         );
-        assert_eq!(nmf_header_write(0, 0, out.as_mut_ptr()), NMF_EMPTY_FRAME);
         assert_eq!(
-            nmf_header_write(11, 10, out.as_mut_ptr()),
+            nmf_header_write(0, HOST, 0, out.as_mut_ptr()),
+            NMF_EMPTY_FRAME
+        );
+        assert_eq!(
+            nmf_header_write(11, HOST, 10, out.as_mut_ptr()),
             NMF_FRAME_TOO_LARGE
         );
         assert_eq!(out, [9; 4], "untouched on refusal");
-        assert_eq!(nmf_header_write(10, 10, out.as_mut_ptr()), NMF_OK);
+        assert_eq!(nmf_header_write(10, HOST, 10, out.as_mut_ptr()), NMF_OK);
         assert_eq!(out, 10u32.to_ne_bytes());
-        assert_eq!(nmf_header_write(1, 0, null_mut()), NMF_INVALID_ARGUMENT);
+        assert_eq!(
+            nmf_header_write(1, HOST, 0, null_mut()),
+            NMF_INVALID_ARGUMENT
+        );
     }
 }
 
@@ -386,6 +454,17 @@ fn host_new_checks_arguments_before_touching_stdio() {
             nmf_host_new(0, null(), 0x80, 0, &mut h),
             NMF_INVALID_ARGUMENT,
             "unknown flag"
+        );
+        assert_eq!(
+            nmf_host_new(
+                0,
+                null(),
+                NMF_HOST_GUARD_STDOUT | NMF_HOST_NO_GUARD_STDOUT,
+                0,
+                &mut h
+            ),
+            NMF_INVALID_ARGUMENT,
+            "guard and no guard"
         );
         assert_eq!(
             nmf_host_new(2, argv.as_ptr(), 0, 0, &mut h),

@@ -33,8 +33,16 @@ import (
 // Status is an nmf_status: the outcome of a call into libnmframe.
 type Status int
 
-// The statuses a Host returns. Their numbers are part of libnmframe's ABI.
+// Every nmf_status, under the names of the C header. Their numbers are part of
+// libnmframe's ABI. StatusOK, StatusNeedMore and StatusEOF are outcomes that this
+// package turns into a nil error, a wait or io.EOF; they are named so that a Status
+// read from an *Error can be compared with any of them.
 const (
+	StatusOK               Status = C.NMF_OK
+	StatusNeedMore         Status = C.NMF_NEED_MORE
+	StatusEOF              Status = C.NMF_EOF
+	StatusInvalidArgument  Status = C.NMF_INVALID_ARGUMENT
+	StatusNotFound         Status = C.NMF_NOT_FOUND
 	StatusFrameTooLarge    Status = C.NMF_FRAME_TOO_LARGE
 	StatusEmptyFrame       Status = C.NMF_EMPTY_FRAME
 	StatusTruncatedHeader  Status = C.NMF_TRUNCATED_HEADER
@@ -88,6 +96,7 @@ type Caller struct {
 	Origin       string // Chromium: chrome-extension://<id>/
 	ManifestPath string // Firefox: the host manifest's path
 	ExtensionID  string
+	ParentWindow uint64 // Chromium on Windows: the calling window's handle; 0 when absent
 }
 
 // Option configures NewHost.
@@ -98,10 +107,21 @@ type options struct {
 	maxInbound C.uint32_t
 }
 
-// GuardStdout moves the real stdout to a private descriptor and points descriptor 1 at
-// stderr: anything printed to os.Stdout then lands in the browser's log instead of
-// corrupting the stream.
-func GuardStdout() Option { return func(o *options) { o.flags |= C.NMF_HOST_GUARD_STDOUT } }
+// GuardStdout turns the stdout guard on or off. It is on by default where available
+// (Unix), as in every binding: the real stdout moves to a private descriptor and
+// descriptor 1 points at stderr, so anything printed to os.Stdout (fmt.Println, a
+// library's banner) lands in the browser's log instead of corrupting the stream.
+// GuardStdout(true) on Windows makes NewHost fail rather than run unguarded.
+func GuardStdout(on bool) Option {
+	return func(o *options) {
+		o.flags &^= C.NMF_HOST_GUARD_STDOUT | C.NMF_HOST_NO_GUARD_STDOUT
+		if on {
+			o.flags |= C.NMF_HOST_GUARD_STDOUT
+		} else {
+			o.flags |= C.NMF_HOST_NO_GUARD_STDOUT
+		}
+	}
+}
 
 // WriterThread writes replies on a thread of the library's own, so that reading the
 // next messages overlaps writing the last replies (worth it with a second core). Send
@@ -235,7 +255,7 @@ func (h *Host) Caller() Caller {
 		}
 		return C.GoString(p)
 	}
-	return Caller{Browser(c.browser), str(c.origin), str(c.manifest_path), str(c.extension_id)}
+	return Caller{Browser(c.browser), str(c.origin), str(c.manifest_path), str(c.extension_id), uint64(c.parent_window)}
 }
 
 // Close releases the host.
@@ -249,4 +269,90 @@ func (h *Host) Close() {
 func Valid(msg []byte) bool {
 	p, n := bytesArg(msg)
 	return C.nmf_json_validate(p, n) == C.NMF_OK
+}
+
+// JSONType is the kind of a JSON value in a Doc.
+type JSONType int
+
+// The JSON value kinds, as nmf_json_type numbers them.
+const (
+	JSONNull   JSONType = C.NMF_JSON_NULL
+	JSONBool   JSONType = C.NMF_JSON_BOOL
+	JSONInt    JSONType = C.NMF_JSON_INT   // fits int64: Int (and Float)
+	JSONUint   JSONType = C.NMF_JSON_UINT  // above MaxInt64, fits uint64: Uint (and Float)
+	JSONFloat  JSONType = C.NMF_JSON_FLOAT // any other number: Float
+	JSONString JSONType = C.NMF_JSON_STRING
+	JSONArray  JSONType = C.NMF_JSON_ARRAY  // Len elements
+	JSONObject JSONType = C.NMF_JSON_OBJECT // Len members
+)
+
+// Value is one JSON value read from a Doc. Str is a copy in Go memory.
+type Value struct {
+	Type  JSONType
+	Bool  bool
+	Int   int64
+	Uint  uint64
+	Float float64
+	Str   string
+	Len   int // string length in bytes, or element/member count
+}
+
+// Doc is a reusable JSON document read by JSON Pointer (RFC 6901), without decoding
+// the message into Go values: parse a message, then Get the fields a host needs. Use
+// it from one goroutine at a time, and Close it when done.
+type Doc struct {
+	d *C.nmf_doc
+}
+
+// NewDoc makes an empty document.
+func NewDoc() (*Doc, error) {
+	var d *C.nmf_doc
+	if st := C.nmf_doc_new(&d); st != C.NMF_OK {
+		return nil, &Error{Status(st), C.GoString(C.nmf_status_str(C.int(st)))}
+	}
+	return &Doc{d}, nil
+}
+
+// Parse reads msg (copied: msg is neither changed nor kept) into the document,
+// replacing what it held. An invalid message is an *Error with the offset and reason,
+// and leaves the document empty.
+func (d *Doc) Parse(msg []byte) error {
+	p, n := bytesArg(msg)
+	if st := C.nmf_doc_parse(d.d, p, n); st != C.NMF_OK {
+		return &Error{Status(st), C.GoString(C.nmf_doc_last_error(d.d))}
+	}
+	return nil
+}
+
+// Get returns the value at a JSON Pointer ("" is the root, "/a/0" element 0 of member
+// a), and false when nothing is there.
+func (d *Doc) Get(pointer string) (Value, bool, error) {
+	p, n := bytesArg([]byte(pointer))
+	var v C.nmf_value
+	switch st := C.nmf_doc_get(d.d, (*C.char)(unsafe.Pointer(p)), n, &v); st {
+	case C.NMF_OK:
+	case C.NMF_NOT_FOUND:
+		return Value{}, false, nil
+	default:
+		return Value{}, false, &Error{Status(st), C.GoString(C.nmf_doc_last_error(d.d))}
+	}
+	out := Value{
+		Type:  JSONType(v._type),
+		Bool:  bool(v.boolean),
+		Int:   int64(v.integer),
+		Uint:  uint64(v.uinteger),
+		Float: float64(v.number),
+		Len:   int(v.length),
+	}
+	if out.Type == JSONString && v.length > 0 {
+		// Not C.GoStringN: its length is a C int.
+		out.Str = string(unsafe.Slice((*byte)(unsafe.Pointer(v.string)), int(v.length)))
+	}
+	return out, true, nil
+}
+
+// Close releases the document.
+func (d *Doc) Close() {
+	C.nmf_doc_free(d.d)
+	d.d = nil
 }

@@ -80,7 +80,8 @@ static size_t answer(nmf_host *host, nmf_doc *doc, char *reply, size_t cap) {
 int main(int argc, char **argv) {
     nmf_host *host = NULL;
     nmf_doc *doc = NULL;
-    if (nmf_host_new(argc, (const char *const *)argv, NMF_HOST_GUARD_STDOUT, 0, &host) != NMF_OK ||
+    /* Flags 0: the defaults, the stdout guard among them (the stray printf above). */
+    if (nmf_host_new(argc, (const char *const *)argv, 0, 0, &host) != NMF_OK ||
         nmf_doc_new(&doc) != NMF_OK) {
         fprintf(stderr, "calc_host: cannot start\n");
         nmf_host_free(host);

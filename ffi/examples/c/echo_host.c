@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     nmf_host *host = NULL;
     /* The writer thread overlaps writing the replies with reading the next messages. */
     nmf_status status =
-        nmf_host_new(argc, (const char *const *)argv, NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD, 0, &host);
+        nmf_host_new(argc, (const char *const *)argv, NMF_HOST_WRITER_THREAD, 0, &host);
     if (status != NMF_OK) {
         fprintf(stderr, "echo_host: cannot start: %s\n", nmf_status_str(status));
         return 1;

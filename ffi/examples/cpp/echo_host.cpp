@@ -17,8 +17,9 @@ static std::uint32_t fnv1a32(std::string_view bytes) {
 
 int main(int argc, char **argv) {
     try {
-        // The stdout guard, and replies written on a thread of their own.
-        nmframe::Host host(argc, argv, NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD);
+        // The defaults (the stdout guard among them), and replies written on a thread
+        // of their own.
+        nmframe::Host host(argc, argv, NMF_HOST_WRITER_THREAD);
         while (auto msg = host.recv()) {
             try {
                 host.queue(*msg);

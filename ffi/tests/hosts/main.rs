@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use nmframe::{FrameReader, FrameWriter, Limits, MAX_HOST_TO_BROWSER, encode_frame};
 
+mod bindings;
 mod faults;
 
 const ORIGIN: &str = "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/";
@@ -62,6 +63,8 @@ struct Built {
     c_echo_asan: PathBuf,
     c_calc_asan: PathBuf,
     api_test_asan: PathBuf,
+    /// The binding probe in each binding, by name (see bindings.rs).
+    probes: Vec<(&'static str, PathBuf)>,
 }
 
 /// Builds libnmframe (through the cargo running this test) and every example host.
@@ -78,6 +81,14 @@ fn built() -> &'static Built {
             "echo_host",
         ]));
         run(Command::new(env!("CARGO")).args(["build", "--quiet", "-p", "nmframe-cli"]));
+        run(Command::new(env!("CARGO")).args([
+            "build",
+            "--quiet",
+            "-p",
+            "nmframe-test-support",
+            "--bin",
+            "binding-probe",
+        ]));
         let lib = target_dir().join("libnmframe.a");
         let out = target_dir().join("ffi-examples");
         std::fs::create_dir_all(&out).unwrap();
@@ -104,7 +115,6 @@ fn built() -> &'static Built {
                 .arg(&exe));
             exe
         };
-        let go_echo = out.join("echo_host_go");
         // Go's build cache does not look inside the archive named by CGO_LDFLAGS: a
         // stamp of its size and time in the link flags makes a new library relink.
         let meta = std::fs::metadata(&lib).unwrap();
@@ -117,18 +127,41 @@ fn built() -> &'static Built {
                 .unwrap()
                 .as_nanos()
         );
-        run(Command::new("go")
-            .args(["build", &stamp, "-o"])
-            .arg(&go_echo)
-            .arg("./cmd/echo_host")
-            .current_dir(root().join("go"))
-            .env("GOFLAGS", "-mod=mod")
-            .env("GOPROXY", "off")
-            .env("CGO_CFLAGS", format!("-I{}", include.display()))
-            .env(
-                "CGO_LDFLAGS",
-                format!("{} {}", lib.display(), NATIVE_LIBS.join(" ")),
-            ));
+        let go_build = |package: &str, name: &str| {
+            let exe = out.join(name);
+            run(Command::new("go")
+                .args(["build", &stamp, "-o"])
+                .arg(&exe)
+                .arg(package)
+                .current_dir(root().join("go"))
+                .env("GOFLAGS", "-mod=mod")
+                .env("GOPROXY", "off")
+                .env("CGO_CFLAGS", format!("-I{}", include.display()))
+                .env(
+                    "CGO_LDFLAGS",
+                    format!("{} {}", lib.display(), NATIVE_LIBS.join(" ")),
+                ));
+            exe
+        };
+        let go_echo = go_build("./cmd/echo_host", "echo_host_go");
+        let probes = vec![
+            ("rust", target_dir().join("binding-probe")),
+            (
+                "c",
+                compile("gcc", "-std=c11", "ffi/tests/probe/probe.c", "probe_c", &[]),
+            ),
+            (
+                "cpp",
+                compile(
+                    "g++",
+                    "-std=c++17",
+                    "ffi/tests/probe/probe.cpp",
+                    "probe_cpp",
+                    &[],
+                ),
+            ),
+            ("go", go_build("./internal/probe", "probe_go")),
+        ];
         Built {
             rust_echo: target_dir().join("examples/echo_host"),
             nmframe: target_dir().join("nmframe"),
@@ -176,6 +209,7 @@ fn built() -> &'static Built {
                 "api_test_asan",
                 &SANITIZE,
             ),
+            probes,
         }
     })
 }
@@ -217,9 +251,15 @@ impl Browser {
 
     /// Starts `cmd` as Chromium starts a host: its origin as the argument, pipes for
     /// stdin and stdout; stderr is collected.
-    fn spawn(mut cmd: Command, under: Under) -> Browser {
+    fn spawn(cmd: Command, under: Under) -> Browser {
+        Browser::spawn_with_args(cmd, &[ORIGIN], under)
+    }
+
+    /// Starts `cmd` with the browser's arguments `args`, pipes for stdin and stdout;
+    /// stderr is collected.
+    fn spawn_with_args(mut cmd: Command, args: &[&str], under: Under) -> Browser {
         let mut child = cmd
-            .arg(ORIGIN)
+            .args(args)
             .env(
                 "ASAN_OPTIONS",
                 "detect_leaks=1:abort_on_error=0:exitcode=98",

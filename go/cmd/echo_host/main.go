@@ -20,7 +20,7 @@ func main() {
 }
 
 func run() int {
-	host, err := nmframe.NewHost(nmframe.GuardStdout(), nmframe.WriterThread())
+	host, err := nmframe.NewHost(nmframe.WriterThread())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "echo_host_go:", err)
 		return 1

@@ -244,12 +244,16 @@ pub fn api_calls(data: &[u8]) {
                     } else {
                         input.as_ptr()
                     };
-                    let status = nmf_frame_parse(ptr, input.len(), max, &mut frame);
-                    let cap = Cap {
-                        max: if max == 0 { u32::MAX } else { max },
-                        direction: Direction::BrowserToHost,
+                    let role = u32::from(p.byte().unwrap_or(0) % 3);
+                    let status = nmf_frame_parse(ptr, input.len(), role, max, &mut frame);
+                    let Some(mut limits) = model_limits(role) else {
+                        assert_eq!(status, NMF_INVALID_ARGUMENT);
+                        continue;
                     };
-                    match nmframe::decode_frame(input, cap) {
+                    if max != 0 {
+                        limits = limits.with_max_inbound(max);
+                    }
+                    match nmframe::decode_frame(input, limits.inbound()) {
                         Ok(nmframe::Decoded::Frame { payload, consumed }) => {
                             assert_eq!(
                                 (status, frame.payload_len, frame.consumed),
@@ -266,12 +270,17 @@ pub fn api_calls(data: &[u8]) {
                     let len = p.u32() as usize % (3 << 20);
                     let max = p.u32() % (2 << 20);
                     let mut header = [0xAAu8; 4];
-                    let status = nmf_header_write(len, max, header.as_mut_ptr());
-                    let limit = if max == 0 {
-                        NMF_MAX_HOST_TO_BROWSER
-                    } else {
-                        max
-                    } as usize;
+                    let role = u32::from(p.byte().unwrap_or(0) % 3);
+                    let status = nmf_header_write(len, role, max, header.as_mut_ptr());
+                    let Some(mut limits) = model_limits(role) else {
+                        assert_eq!(status, NMF_INVALID_ARGUMENT);
+                        assert_eq!(header, [0xAA; 4], "out untouched on refusal");
+                        continue;
+                    };
+                    if max != 0 {
+                        limits = limits.with_max_outbound(max);
+                    }
+                    let limit = limits.max_outbound() as usize;
                     match status {
                         NMF_OK => assert_eq!(header, (len as u32).to_ne_bytes()),
                         NMF_EMPTY_FRAME => assert_eq!(len, 0),
@@ -300,7 +309,7 @@ pub fn api_calls(data: &[u8]) {
                     let n = usize::from(p.byte().unwrap_or(1)) + 1;
                     let mut frame = nmf_frame::default();
                     assert_eq!(
-                        nmf_frame_parse(null(), n, 0, &mut frame),
+                        nmf_frame_parse(null(), n, 0, 0, &mut frame),
                         NMF_INVALID_ARGUMENT
                     );
                     assert_eq!(nmf_json_validate(null(), n), NMF_INVALID_ARGUMENT);
@@ -318,4 +327,13 @@ pub fn api_calls(data: &[u8]) {
     }
     // SAFETY: made by nmf_doc_new, freed once.
     unsafe { nmf_doc_free(doc) };
+}
+
+/// What the C ABI's `nmf_role` numbers stand for, written out independently of it.
+fn model_limits(role: u32) -> Option<nmframe::Limits> {
+    match role {
+        0 => Some(nmframe::Limits::host()),
+        1 => Some(nmframe::Limits::browser()),
+        _ => None,
+    }
 }
