@@ -18,7 +18,6 @@ mod text;
 
 use manifest::{Os, Target};
 use out::problem;
-use run::Flavor;
 
 const MISBEHAVED: u8 = 1;
 const USAGE: u8 = 2;
@@ -99,11 +98,18 @@ fn role_parser() -> impl clap::builder::TypedValueParser<Value = nmframe::Role> 
         .try_map(|name| name.parse::<nmframe::Role>())
 }
 
+/// `chromium` or `firefox`, read by the core's own parser (one vocabulary for browsers).
+fn browser_parser() -> impl clap::builder::TypedValueParser<Value = nmframe::Browser> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["chromium", "firefox"])
+        .try_map(|name| name.parse::<nmframe::Browser>())
+}
+
 #[derive(Args)]
 struct RunArgs {
-    /// The browser to imitate.
-    #[arg(long, value_enum, default_value = "chromium")]
-    browser: Flavor,
+    /// The browser to imitate: chromium or firefox.
+    #[arg(long, default_value = "chromium", value_parser = browser_parser())]
+    browser: nmframe::Browser,
     /// Chromium: the calling extension's origin.
     #[arg(
         long,

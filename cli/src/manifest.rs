@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use nmframe::JsonDecoder;
 use nmframe::simd_json::prelude::*;
+use nmframe::{Browser, JsonDecoder};
 use serde::Serialize;
 
-/// A browser that reads host manifests.
+/// A browser product, which reads host manifests from directories of its own and
+/// follows the rules of its family ([`Browser`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
     Chrome,
@@ -26,8 +27,11 @@ impl Target {
         Target::Firefox,
     ];
 
-    pub fn is_firefox(self) -> bool {
-        self == Target::Firefox
+    pub fn browser(self) -> Browser {
+        match self {
+            Target::Chrome | Target::Chromium | Target::Edge | Target::Brave => Browser::Chromium,
+            Target::Firefox => Browser::Firefox,
+        }
     }
 
     pub fn name(self) -> &'static str {
@@ -70,7 +74,7 @@ pub fn user_dir(
     home: &Path,
     user_data_dir: Option<&Path>,
 ) -> Option<PathBuf> {
-    if let Some(dir) = user_data_dir.filter(|_| !target.is_firefox()) {
+    if let Some(dir) = user_data_dir.filter(|_| target.browser() != Browser::Firefox) {
         return Some(dir.join("NativeMessagingHosts"));
     }
     let rel = match (os, target) {
@@ -265,7 +269,7 @@ pub fn validate(fields: &Fields, target: Target, os: Os, file_name: Option<&str>
         None => problems.push(error("\"name\" is missing")),
         Some(name) => {
             if !valid_name(name, target) {
-                let allowed = if target.is_firefox() {
+                let allowed = if target.browser() == Browser::Firefox {
                     "letters, digits and underscores, in dot-separated parts"
                 } else {
                     "lowercase letters, digits and underscores, in dot-separated parts"
@@ -306,7 +310,7 @@ pub fn validate(fields: &Fields, target: Target, os: Os, file_name: Option<&str>
         Some(p) if os == Os::current() => problems.extend(check_executable(Path::new(p))),
         Some(_) => {}
     }
-    if target.is_firefox() {
+    if target.browser() == Browser::Firefox {
         match &fields.allowed_extensions {
             None => problems.push(error(
                 "\"allowed_extensions\" is missing: Firefox needs the add-on ids",
@@ -344,7 +348,7 @@ fn valid_name(name: &str, target: Target) -> bool {
                 b.is_ascii_digit()
                     || b == b'_'
                     || b.is_ascii_lowercase()
-                    || (target.is_firefox() && b.is_ascii_uppercase())
+                    || (target.browser() == Browser::Firefox && b.is_ascii_uppercase())
             })
     };
     name.split('.').all(part_ok)

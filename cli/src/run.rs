@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use nmframe::{
-    Cap, Direction, Error, FrameDecoder, FrameWriter, JsonDecoder, Limits, MAX_HOST_TO_BROWSER,
+    Browser, Cap, Direction, Error, FrameDecoder, FrameWriter, JsonDecoder, Limits,
+    MAX_HOST_TO_BROWSER,
 };
 
 use crate::out::{note, problem, stderr_line, warn};
@@ -22,39 +23,12 @@ use crate::text::{preview, to_json_line};
 /// SIGKILL (Firefox sends SIGTERM at about 3 s).
 pub const EXIT_GRACE: Duration = Duration::from_secs(2);
 
-/// Which browser to imitate: its command line for the host and its rules for the
-/// host's output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Flavor {
-    /// Chromium, Chrome, Edge, Brave: `argv[1]` is the origin; bad frames are dropped
-    /// silently, over-size replies close the port.
-    Chromium,
-    /// Firefox: `argv[1]` is the manifest path, `argv[2]` the add-on id; any bad frame
-    /// closes the port.
-    Firefox,
-}
-
-impl Flavor {
-    fn name(self) -> &'static str {
-        match self {
-            Flavor::Chromium => "Chromium",
-            Flavor::Firefox => "Firefox",
-        }
-    }
-
-    /// The most the browser sends to a host in one message.
-    fn max_outbound(self) -> u32 {
-        match self {
-            Flavor::Chromium => nmframe::CHROMIUM_MAX_BROWSER_TO_HOST,
-            Flavor::Firefox => u32::MAX,
-        }
-    }
-}
-
 /// How to start the host.
 #[derive(Clone, Debug)]
 pub struct Launch {
-    pub flavor: Flavor,
+    /// The browser to imitate: its command line for the host and its rules for the
+    /// host's output. The command line refuses `Unknown`; Chromium's rules would apply.
+    pub browser: Browser,
     pub host: PathBuf,
     /// Arguments before the browser's own, e.g. the script for an interpreter.
     pub extra_args: Vec<OsString>,
@@ -81,14 +55,14 @@ impl Launch {
         // The user's own arguments first: `run -- python3 host.py` is then started as
         // the kernel starts a `#!` script the browser launches.
         cmd.args(&self.extra_args);
-        match self.flavor {
-            Flavor::Chromium => {
+        match self.browser {
+            Browser::Chromium | Browser::Unknown => {
                 cmd.arg(&self.origin);
                 if cfg!(windows) {
                     cmd.arg("--parent-window=0");
                 }
             }
-            Flavor::Firefox => {
+            Browser::Firefox => {
                 cmd.arg(&self.manifest_path).arg(&self.extension_id);
             }
         }
@@ -211,14 +185,14 @@ pub fn run(
     let stdin = Arc::new(Mutex::new(Some(FrameWriter::with_cap(
         child.stdin.take().expect("piped"),
         Cap {
-            max: launch.flavor.max_outbound(),
+            max: launch.browser.max_browser_to_host(),
             direction: Direction::BrowserToHost,
         },
     ))));
     spawn_writer(Arc::clone(&stdin), messages, settings.one_shot, tx.clone());
     spawn_reader(
         child.stdout.take().expect("piped"),
-        launch.flavor,
+        launch.browser,
         started,
         tx,
     );
@@ -227,7 +201,7 @@ pub fn run(
         stdin,
         rx,
         settings,
-        flavor: launch.flavor,
+        browser: launch.browser,
         report: Report::default(),
         deadline: settings.timeout.map(|t| started + t),
         input_done: None,
@@ -241,7 +215,7 @@ struct Session<'a> {
     stdin: Arc<Mutex<Option<FrameWriter<ChildStdin>>>>,
     rx: Receiver<Event>,
     settings: &'a Settings,
-    flavor: Flavor,
+    browser: Browser,
     report: Report,
     deadline: Option<Instant>,
     input_done: Option<Instant>,
@@ -307,14 +281,11 @@ impl Session<'_> {
                     diagnosis,
                 } => {
                     self.report.problems += 1;
-                    problem(&format!(
-                        "{} would say: \"{browser_says}\"",
-                        self.flavor.name()
-                    ));
+                    problem(&format!("{} would say: \"{browser_says}\"", self.browser));
                     problem(&diagnosis);
                     problem(&format!(
                         "{} closes the port and shuts the host down",
-                        self.flavor.name()
+                        self.browser
                     ));
                     self.close_stdin();
                     break;
@@ -448,7 +419,7 @@ fn spawn_writer(
 /// Reads the host's stdout as the browser does, with the browser's limit and rules.
 fn spawn_reader(
     stdout: impl Read + Send + 'static,
-    flavor: Flavor,
+    browser: Browser,
     started: Instant,
     tx: Sender<Event>,
 ) {
@@ -460,7 +431,7 @@ fn spawn_reader(
             let offset = decoder.offset();
             match decoder.decode() {
                 Ok(Some(frame)) => {
-                    for event in judge(flavor, frame, offset, &mut json, started) {
+                    for event in judge(browser, frame, offset, &mut json, started) {
                         let fatal = matches!(event, Event::Fatal { .. });
                         if tx.send(event).is_err() || fatal {
                             return;
@@ -473,11 +444,11 @@ fn spawn_reader(
                     let Error::FrameTooLarge { len, .. } = err else {
                         unreachable!()
                     };
-                    let browser_says = match flavor {
-                        Flavor::Chromium => {
+                    let browser_says = match browser {
+                        Browser::Chromium | Browser::Unknown => {
                             "Error when communicating with the native messaging host.".to_string()
                         }
-                        Flavor::Firefox => format!(
+                        Browser::Firefox => format!(
                             "Native application tried to send a message of {len} bytes, which exceeds the limit of \
                              {MAX_HOST_TO_BROWSER} bytes."
                         ),
@@ -533,7 +504,7 @@ fn spawn_reader(
 /// What the browser does with one frame from the host (measured: docs/PROTOCOL.md,
 /// "What the browsers do with bad output").
 fn judge(
-    flavor: Flavor,
+    browser: Browser,
     mut frame: BytesMut,
     offset: u64,
     json: &mut JsonDecoder,
@@ -543,26 +514,26 @@ fn judge(
     let len = frame.len();
     let where_ = format!("the {len}-byte frame at offset {offset}");
     if frame.is_empty() {
-        return vec![match flavor {
-            Flavor::Chromium => {
+        return vec![match browser {
+            Browser::Chromium | Browser::Unknown => {
                 Event::Dropped(format!("{where_} is empty: Chromium drops it silently"))
             }
-            Flavor::Firefox => fatal_firefox(format!(
+            Browser::Firefox => fatal_firefox(format!(
                 "{where_} is empty (a host must never send an empty message)"
             )),
         }];
     }
     if frame.starts_with(b"\xef\xbb\xbf") {
-        return match flavor {
-            Flavor::Chromium => vec![Event::Dropped(format!(
+        return match browser {
+            Browser::Chromium | Browser::Unknown => vec![Event::Dropped(format!(
                 "{where_} starts with a UTF-8 BOM: Chromium drops it silently"
             ))],
-            Flavor::Firefox => {
+            Browser::Firefox => {
                 let _ = frame.split_to(3);
                 let mut events = vec![Event::Dropped(format!(
                     "{where_} starts with a UTF-8 BOM: Firefox strips it"
                 ))];
-                events.extend(judge(flavor, frame, offset + 3, json, started));
+                events.extend(judge(browser, frame, offset + 3, json, started));
                 events
             }
         };
@@ -583,25 +554,27 @@ fn judge(
                 ]
             } else {
                 invalid_json(
-                    flavor,
+                    browser,
                     &where_,
                     &format!("not valid UTF-8 at byte {bad}, and not JSON either"),
                     &frame,
                 )
             }
         }
-        Err(err) => invalid_json(flavor, &where_, &err.to_string(), &frame),
+        Err(err) => invalid_json(browser, &where_, &err.to_string(), &frame),
     }
 }
 
-fn invalid_json(flavor: Flavor, where_: &str, why: &str, frame: &[u8]) -> Vec<Event> {
+fn invalid_json(browser: Browser, where_: &str, why: &str, frame: &[u8]) -> Vec<Event> {
     let detail = format!(
         "{where_} is not a valid JSON message: {why}\n  payload: {}",
         preview(frame, 48)
     );
-    vec![match flavor {
-        Flavor::Chromium => Event::Dropped(format!("{detail}\n  Chromium drops it silently")),
-        Flavor::Firefox => fatal_firefox(detail),
+    vec![match browser {
+        Browser::Chromium | Browser::Unknown => {
+            Event::Dropped(format!("{detail}\n  Chromium drops it silently"))
+        }
+        Browser::Firefox => fatal_firefox(detail),
     }]
 }
 

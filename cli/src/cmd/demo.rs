@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::out::problem;
-use crate::run::{self, Flavor, Launch, Messages, Settings};
+use crate::run::{self, Launch, Messages, Settings};
 use crate::{MISBEHAVED, SETUP};
 
 /// The built-in messages of the demo, with what each shows.
@@ -60,7 +60,7 @@ pub(crate) fn cmd_demo(extra_hosts: Vec<PathBuf>) -> u8 {
 
 pub(crate) fn demo_one(host: PathBuf, extra_args: Vec<OsString>) -> u8 {
     let launch = Launch {
-        flavor: Flavor::Chromium,
+        browser: nmframe::Browser::Chromium,
         host,
         extra_args,
         origin: "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/".into(),

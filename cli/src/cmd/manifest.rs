@@ -4,6 +4,8 @@
 use std::io;
 use std::path::PathBuf;
 
+use nmframe::Browser;
+
 use crate::cmd::home;
 use crate::manifest::{self, Os, Target};
 use crate::out::{problem, warn};
@@ -61,8 +63,9 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
             description: args.description.clone(),
             path: path.display().to_string(),
             kind: "stdio".into(),
-            allowed_origins: (!target.is_firefox()).then(|| args.origin.clone()),
-            allowed_extensions: target.is_firefox().then(|| args.extension_id.clone()),
+            allowed_origins: (target.browser() != Browser::Firefox).then(|| args.origin.clone()),
+            allowed_extensions: (target.browser() == Browser::Firefox)
+                .then(|| args.extension_id.clone()),
         };
         let problems = manifest::validate(&(&manifest).into(), target, os, None);
         for p in &problems {

@@ -5,10 +5,12 @@ use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nmframe::Browser;
+
 use crate::cmd::home;
 use crate::manifest::{self, Os, Target};
 use crate::out::{problem, warn};
-use crate::run::{self, Flavor, Launch, Messages, Settings};
+use crate::run::{self, Launch, Messages, Settings};
 use crate::{MISBEHAVED, RunArgs, SETUP, USAGE};
 
 pub(crate) fn cmd_run(args: RunArgs) -> u8 {
@@ -38,7 +40,7 @@ pub(crate) fn cmd_run(args: RunArgs) -> u8 {
         Messages::Lines(Box::new(io::BufReader::new(io::stdin())))
     };
     let launch = Launch {
-        flavor: args.browser,
+        browser: args.browser,
         host,
         extra_args,
         origin: args.origin.clone(),
@@ -85,8 +87,8 @@ type Found = (PathBuf, Vec<OsString>, PathBuf);
 pub(crate) fn resolve_run_host(args: &RunArgs) -> Result<Found, (u8, String)> {
     if let Some(name) = &args.manifest {
         let target = match args.browser {
-            Flavor::Chromium => Target::Chromium,
-            Flavor::Firefox => Target::Firefox,
+            Browser::Firefox => Target::Firefox,
+            Browser::Chromium | Browser::Unknown => Target::Chromium,
         };
         let os = Os::current();
         let path = manifest::find(target, os, &home(), args.user_data_dir.as_deref(), name)
@@ -102,12 +104,12 @@ pub(crate) fn resolve_run_host(args: &RunArgs) -> Result<Found, (u8, String)> {
             .clone()
             .ok_or_else(|| (SETUP, format!("{} has no \"path\"", path.display())))?;
         let allowed = match args.browser {
-            Flavor::Chromium => fields
+            Browser::Chromium | Browser::Unknown => fields
                 .allowed_origins
                 .iter()
                 .flatten()
                 .any(|o| o == &args.origin),
-            Flavor::Firefox => fields
+            Browser::Firefox => fields
                 .allowed_extensions
                 .iter()
                 .flatten()
