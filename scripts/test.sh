@@ -12,7 +12,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy (all targets, warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "C header is what cbindgen generates (ffi/gen-header.sh --check)"
 bash ffi/gen-header.sh --check
@@ -25,8 +25,8 @@ if [ -n "$unformatted" ]; then
 fi
 (cd go && GOFLAGS=-mod=mod GOPROXY=off CGO_CFLAGS="-I$PWD/../ffi/include" go vet ./...)
 
-step "cargo test"
-cargo test --workspace --locked
+step "cargo test (every feature: the async API too)"
+cargo test --workspace --all-features --locked
 
 # AVX2 is enabled for the interpreted program so that Miri takes the validator's AVX2
 # path too (it interprets the instructions: the host CPU does not matter). The
@@ -48,7 +48,7 @@ step "cargo package verifies every publishable crate (nmframe)"
 cargo package -p nmframe --locked --allow-dirty --quiet
 
 step "cargo doc (warnings are errors)"
-RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps --locked
+RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --all-features --no-deps --locked
 
 step "benches compile; the end-to-end benchmark once in tiny mode, the soak for 2 s per host (no timing is asserted; every reply is checked)"
 cargo bench -p nmframe-benches --locked --no-run

@@ -34,7 +34,7 @@ pub fn frame_len(header: [u8; HEADER_LEN]) -> u32 {
 
 /// Checks an announced length against a cap. `offset` is the header's stream offset.
 #[inline]
-fn check_len(header: [u8; HEADER_LEN], cap: Cap, offset: u64) -> Result<usize> {
+pub(crate) fn check_len(header: [u8; HEADER_LEN], cap: Cap, offset: u64) -> Result<usize> {
     let len = frame_len(header);
     if len > cap.max {
         return Err(Error::FrameTooLarge {
@@ -174,7 +174,7 @@ impl<'a> Iterator for SliceFrames<'a> {
 }
 
 /// The error for bytes left at the end of a stream: none when `rest` is empty.
-fn truncation(rest: &[u8], offset: u64) -> Result<()> {
+pub(crate) fn truncation(rest: &[u8], offset: u64) -> Result<()> {
     match rest.split_first_chunk::<HEADER_LEN>() {
         None if rest.is_empty() => Ok(()),
         None => Err(Error::TruncatedHeader {

@@ -232,6 +232,12 @@ impl<W: Write> FrameWriter<W> {
         self.cap
     }
 
+    /// Whether raw payloads are validated.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn validates(&self) -> bool {
+        self.json.is_some()
+    }
+
     pub(crate) fn check_raw(&mut self, payload: &[u8]) -> Result<[u8; 4]> {
         self.check_intact()?;
         let header = encode_header(payload.len(), self.cap)?;

@@ -14,6 +14,7 @@
 //! | frames out of a stream you feed yourself | [`FrameDecoder`] |
 //! | frames into a buffer | [`encode_header`], [`encode_frame`], [`encode_json`] |
 //! | JSON through simd-json, buffers reused | [`JsonDecoder`] |
+//! | an async host on Tokio: `Stream`, `Sink`, a cloneable sender, a codec | `nmframe::tokio` (feature `tokio`) |
 //!
 //! # A host in a few lines
 //!
@@ -70,6 +71,8 @@ mod json;
 mod limits;
 mod stdio;
 mod threaded;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod validate;
 
 pub use caller::{Browser, Caller};
@@ -91,7 +94,8 @@ pub use threaded::WriterThread;
 /// (`use nmframe::simd_json::prelude::*`) and value types.
 pub use simd_json;
 
-/// The README's examples, compiled by `cargo test` so that they cannot go stale.
-#[cfg(doctest)]
+/// The README's examples, compiled by `cargo test --all-features` (the async one needs
+/// the `tokio` feature) so that they cannot go stale.
+#[cfg(all(doctest, feature = "tokio"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;

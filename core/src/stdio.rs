@@ -114,6 +114,12 @@ pub struct HostStdout {
 }
 
 impl HostStdin {
+    /// The descriptor itself, for an event loop to drive (the async API's stdin).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn into_file(self) -> File {
+        self.file
+    }
+
     /// The duplicated descriptor.
     pub fn as_file(&self) -> &File {
         &self.file
@@ -121,6 +127,12 @@ impl HostStdin {
 }
 
 impl HostStdout {
+    /// The descriptor itself, for an event loop to drive (the async API's stdout).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn into_file(self) -> File {
+        self.file
+    }
+
     /// The duplicated descriptor. Writing to it directly corrupts the stream.
     pub fn as_file(&self) -> &File {
         &self.file

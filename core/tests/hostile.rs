@@ -29,17 +29,6 @@ impl Read for Source<'_> {
     }
 }
 
-fn end_of(err: &Error) -> End {
-    match *err {
-        Error::TruncatedHeader { received, .. } => End::TruncatedHeader { received },
-        Error::TruncatedPayload {
-            expected, received, ..
-        } => End::TruncatedPayload { expected, received },
-        Error::FrameTooLarge { len, .. } => End::TooLarge { len },
-        ref other => panic!("not a way for a stream to end: {other:?}"),
-    }
-}
-
 fn run(case: &Case) {
     let limits = if case.browser {
         Limits::browser()
@@ -72,7 +61,7 @@ fn run(case: &Case) {
                 last = Some(frame);
             }
             Ok(None) => break End::Clean,
-            Err(err) => break end_of(&err),
+            Err(err) => break End::of(&err),
         }
     };
     let framing_peak = peak() - base;

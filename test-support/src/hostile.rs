@@ -289,3 +289,21 @@ pub fn cases() -> Vec<Case> {
     all.shrink_to_fit();
     all
 }
+
+impl End {
+    /// How a reader's error ended the stream.
+    ///
+    /// # Panics
+    ///
+    /// For an error that does not end a stream (invalid JSON, I/O).
+    pub fn of(err: &nmframe::Error) -> End {
+        match *err {
+            nmframe::Error::TruncatedHeader { received, .. } => End::TruncatedHeader { received },
+            nmframe::Error::TruncatedPayload {
+                expected, received, ..
+            } => End::TruncatedPayload { expected, received },
+            nmframe::Error::FrameTooLarge { len, .. } => End::TooLarge { len },
+            ref other => panic!("not a way for a stream to end: {other:?}"),
+        }
+    }
+}

@@ -1,11 +1,30 @@
 //! What nmframe's tests and fuzz targets share, in one crate that each depends on
 //! through Cargo: the hostile-input table ([`hostile`]), a counting allocator
-//! ([`alloc`]), the fuzz checks and their oracles ([`fuzz`]), and the replay of the
-//! committed fuzz seeds ([`replay_seeds`]). Not published.
+//! ([`alloc`]), the fuzz checks and their oracles ([`fuzz`]), the replay of the
+//! committed fuzz seeds ([`replay_seeds`]), and waiting for a host process
+//! ([`exits_within`]). Not published.
 
 pub mod alloc;
 pub mod fuzz;
 pub mod hostile;
+
+use std::process::{Child, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// Waits for `child` to exit, at most `limit`; past it, kills the child and fails.
+pub fn exits_within(child: &mut Child, limit: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            child.kill().ok();
+            panic!("host still running {limit:?} after its stdin was closed");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
 
 use std::path::Path;
 

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use nmframe::{FrameReader, FrameWriter, Limits, MAX_HOST_TO_BROWSER, encode_frame};
+use nmframe_test_support::exits_within as wait;
 
 mod bindings;
 mod faults;
@@ -366,20 +367,6 @@ impl Browser {
         // Let the stderr thread drain what is left.
         std::thread::sleep(Duration::from_millis(20));
         (status, self.stderr())
-    }
-}
-
-fn wait(child: &mut Child, limit: Duration) -> ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > limit {
-            child.kill().ok();
-            panic!("host still running {limit:?} after its stdin was closed");
-        }
-        std::thread::sleep(Duration::from_millis(2));
     }
 }
 
