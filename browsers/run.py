@@ -2,7 +2,7 @@
 """Conformance suite: real headless Chromium and Firefox ESR talk to nmframe's hosts.
 
 For each browser this builds the hosts (the Rust `nmframe echo`, the C, C++ and Go
-example echo hosts, the C calc host), makes a throwaway profile, registers the hosts with
+example echo hosts, the async Rust echo and request/response hosts, the C calc host), makes a throwaway profile, registers the hosts with
 `nmframe manifest install`, loads the test extension (browsers/extension/) and starts the
 browser headless. The extension runs every case through the browser's own
 native-messaging API and reports each result here over HTTP on 127.0.0.1. This prints
@@ -58,6 +58,8 @@ def target_dir():
 def build_hosts():
     """Builds every host in release mode; returns {label: (name, argv)}."""
     run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe-cli", "-p", "libnmframe"], cwd=ROOT)
+    run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe", "--features", "tokio",
+         "--example", "tokio_echo_host", "--example", "tokio_rpc_host"], cwd=ROOT)
     release = target_dir() / "release"
     out = target_dir() / "browser-hosts"
     out.mkdir(parents=True, exist_ok=True)
@@ -80,7 +82,9 @@ def build_hosts():
         "c": ("dev.nmframe.test.echo_c", [str(out / "echo_host_c")]),
         "c++": ("dev.nmframe.test.echo_cpp", [str(out / "echo_host_cpp")]),
         "go": ("dev.nmframe.test.echo_go", [str(out / "echo_host_go")]),
+        "rust async": ("dev.nmframe.test.echo_tokio", [str(release / "examples" / "tokio_echo_host")]),
         "c-calc": ("dev.nmframe.test.calc_c", [str(out / "calc_host_c")]),
+        "rust-rpc": ("dev.nmframe.test.rpc_tokio", [str(release / "examples" / "tokio_rpc_host")]),
         # The command-line tool's deliberately broken hosts: what the browser does with their
         # output is compared with what `nmframe run` predicts.
         **{f"broken {script}": (f"dev.nmframe.test.{script.removesuffix('.py')}", [str(BROKEN / script)])
@@ -272,7 +276,7 @@ class Run:
         shutil.copy(EXTENSION / "background.js", ext)
         (ext / "manifest.json").write_text(json.dumps(manifest, indent=2))
         hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
-                 if label not in ("c-calc",) and not label.startswith("broken ")]
+                 if label not in ("c-calc", "rust-rpc") and not label.startswith("broken ")]
         broken = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
                   if label.startswith("broken ")]
         config = {
@@ -281,6 +285,7 @@ class Run:
             "extension_id": ext_id,
             "hosts": hosts,
             "calc": self.hosts["c-calc"][0],
+            "rpc": self.hosts["rust-rpc"][0],
             "broken": broken,
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).
             "over_limit": 64 * MiB + 1 if self.browser == "chromium" else None,

@@ -290,6 +290,30 @@ function browserCases() {
     p.close();
     return `browser ${r.browser}, extension ${r.extension_id}`;
   }]);
+  cases.push([`rust-rpc: concurrent requests are answered out of order, by id`, async () => {
+    const p = open(config.rpc);
+    p.post({ id: 1, op: 'sleep', ms: 400 });
+    p.post({ id: 2, op: 'sleep', ms: 150 });
+    p.post({ id: 3, op: 'upper', text: 'héllo' });
+    p.post({ id: 4, op: 'fly' });
+    p.post({ id: 5, op: 'upper', text: 'x'.repeat(MiB - 32) });
+    const t0 = performance.now();
+    const replies = [];
+    for (let i = 0; i < 5; i++) replies.push(await p.next());
+    const ms = performance.now() - t0;
+    const ids = replies.map((r) => r.id);
+    // Handled one after another, the 400 ms sleep would answer before the 150 ms one.
+    same(ids.slice(3), [2, 1], `the sleeps end last, shortest first (order ${JSON.stringify(ids)})`);
+    same(replies.find((r) => r.id === 3), { id: 3, text: 'HÉLLO' }, 'upper');
+    const refused = replies.find((r) => r.id === null);
+    expect(refused && typeof refused.error === 'string', `no error reply for the unknown op: ${JSON.stringify(ids)}`);
+    const big = replies.find((r) => r.id === 5);
+    expect(big && big.text.length === MiB - 32, 'the 1 MiB reply');
+    p.post({ id: 6, op: 'upper', text: 'after' });
+    same(await p.next(), { id: 6, text: 'AFTER' }, 'the port keeps working');
+    p.close();
+    return `order ${JSON.stringify(ids)} in ${ms.toFixed(0)} ms`;
+  }]);
   for (const { label, name } of config.broken) {
     cases.push([`${label}: the browser does what \`nmframe run --browser ${config.browser}\` predicts`, async () => {
       const messages = [1, 2, 3, 4, 5];
