@@ -190,8 +190,9 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
         print!("| {} |", host.name);
         for (col, (mbps, msgs)) in table[i].iter().enumerate() {
             let base = if baseline.is_empty() {
-                // The best of the other hosts: the peers' best, for the first row.
-                (1..hosts.len())
+                // The best of the peers (the hosts that are not nmframe's own).
+                (0..hosts.len())
+                    .filter(|&j| !hosts[j].name.starts_with("nmframe"))
                     .map(|j| table[j][col].0)
                     .fold(0.0, f64::max)
             } else {

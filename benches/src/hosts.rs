@@ -54,6 +54,19 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             "--bins",
         ])
         .current_dir(&root));
+    run(Command::new(&cargo)
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "nmframe",
+            "--features",
+            "tokio",
+            "--example",
+            "tokio_echo_host",
+        ])
+        .current_dir(&root));
     let out = target.join("bench-hosts");
     std::fs::create_dir_all(&out).unwrap();
     let lib = target.join("libnmframe.a");
@@ -122,6 +135,11 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             env: &[("NMFRAME_ECHO_THREAD", "0")],
         },
         Host {
+            name: "nmframe async echo (Tokio, writer task)",
+            argv: exe(target.join("examples/tokio_echo_host")),
+            env: &[],
+        },
+        Host {
             name: "C echo on libnmframe",
             argv: exe(c_echo),
             env: &[],
@@ -158,6 +176,11 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
         Host {
             name: "nmframe (simd-json value, writer thread)",
             argv: exe(target.join("value_nmframe")),
+            env: &[],
+        },
+        Host {
+            name: "nmframe async (Tokio, simd-json value, writer task)",
+            argv: exe(target.join("value_nmframe_tokio")),
             env: &[],
         },
         Host {
