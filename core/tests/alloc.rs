@@ -308,3 +308,78 @@ fn a_frame_fed_one_byte_per_read_grows_its_buffer_a_few_times() {
     );
     println!("1 MiB frame, one byte per read: {count} allocations");
 }
+
+/// The async echo's path, `FrameStream` → `Sender::queue_frame`/`flush` → the writing task
+/// → `FrameSink`: once warm, a burst costs no allocation (batch buffers come back to
+/// the senders, frames are split off the decoder's buffer, the channel reuses its
+/// blocks).
+#[cfg(feature = "tokio")]
+#[test]
+fn steady_state_async_echo_allocates_nothing() {
+    use nmframe::tokio::{FrameSink, FrameStream};
+
+    /// The reader side of `Pipe`, for Tokio.
+    struct AsyncPipe<'a>(Pipe<'a>);
+
+    impl tokio::io::AsyncRead for AsyncPipe<'_> {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<io::Result<()>> {
+            let n = self.0.read(buf.initialize_unfilled())?;
+            buf.advance(n);
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    let (warm, msgs) = messages();
+    let mut wire = wire(&warm, &msgs);
+    // The messages three times: twice to warm up (every spare buffer is grown to the
+    // largest batch the first time it is taken after that batch), once measured.
+    let again = wire[4 + warm.len()..].to_vec();
+    wire.extend_from_slice(&again);
+    wire.extend_from_slice(&again);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut frames = FrameStream::new(
+            AsyncPipe(Pipe {
+                data: &wire,
+                step: 16 * 1024,
+            }),
+            Limits::host(),
+        );
+        let (mut sender, writing) = FrameSink::new(tokio::io::sink(), Limits::browser())
+            .validate_json()
+            .spawn(64);
+        let mut echo = async |count: usize| {
+            for _ in 0..count {
+                let frame = frames.recv().await.unwrap().unwrap();
+                sender.queue_frame(frame.freeze()).unwrap();
+                if !frames.has_frame() {
+                    sender.flush().await.unwrap();
+                    // Where a pipe would have nothing to read yet: the writing task runs
+                    // (this in-memory pipe is never empty, so make room for it).
+                    tokio::task::yield_now().await;
+                }
+            }
+            sender.flush().await.unwrap();
+            tokio::task::yield_now().await;
+        };
+        echo(1 + 2 * msgs.len()).await;
+        let before = allocs();
+        echo(msgs.len()).await;
+        let after = allocs();
+        assert!(frames.recv().await.unwrap().is_none());
+        drop(sender);
+        writing.await.unwrap().unwrap();
+        assert_eq!(
+            after - before,
+            0,
+            "allocations while echoing {} frames through the async path",
+            msgs.len()
+        );
+    });
+}

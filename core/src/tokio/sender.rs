@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::FrameSink;
-use super::write::COPY_BELOW;
+use super::write::{COPY_BELOW, Spare};
 use crate::encode::{encode_header, encode_json};
 use crate::error::{Error, Result};
 use crate::json::JsonDecoder;
@@ -88,6 +88,8 @@ pub struct Sender {
     stopped: Arc<OnceLock<Stopped>>,
     /// What this handle queued for its next flush, in order.
     pending: VecDeque<Job>,
+    /// Batch buffers the writing task has emptied, to fill again.
+    spare: Spare,
 }
 
 impl Clone for Sender {
@@ -100,6 +102,7 @@ impl Clone for Sender {
             json: Mutex::new(None),
             stopped: Arc::clone(&self.stopped),
             pending: VecDeque::new(),
+            spare: self.spare.clone(),
         }
     }
 }
@@ -151,7 +154,7 @@ impl Sender {
     /// [`Error::FrameTooLarge`] or [`Error::Serialize`], with nothing sent; the error
     /// that stopped the writing task.
     pub async fn send_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<()> {
-        let mut frame = Vec::new();
+        let mut frame = self.spare.take();
         encode_json(&mut frame, value, self.cap)?;
         self.hand_over(Job::Batch(frame)).await
     }
@@ -166,7 +169,7 @@ impl Sender {
     /// The batch at the back of this handle's queue, started if needed.
     fn batch(&mut self) -> &mut Vec<u8> {
         if !matches!(self.pending.back(), Some(Job::Batch(_))) {
-            self.pending.push_back(Job::Batch(Vec::new()));
+            self.pending.push_back(Job::Batch(self.spare.take()));
         }
         match self.pending.back_mut() {
             Some(Job::Batch(batch)) => batch,
@@ -213,8 +216,9 @@ impl Sender {
         let outcome = encode_json(self.batch(), value, cap);
         if let Some(Job::Batch(batch)) = self.pending.back()
             && batch.is_empty()
+            && let Some(Job::Batch(batch)) = self.pending.pop_back()
         {
-            self.pending.pop_back();
+            self.spare.give(batch);
         }
         outcome.map(drop)
     }
@@ -277,6 +281,7 @@ impl<W: AsyncWrite + Unpin + Send + 'static> FrameSink<W> {
             json: Mutex::new(None),
             stopped: Arc::clone(&stopped),
             pending: VecDeque::new(),
+            spare: self.spare(),
         };
         let task = tokio::spawn(write_queue(self, incoming, stopped));
         (sender, task)

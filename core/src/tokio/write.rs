@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
@@ -25,9 +26,42 @@ pub(crate) const COPY_BELOW: usize = 16 * 1024;
 /// reading (with one more message of up to 1 MiB).
 const HIGH_WATER: usize = 1 << 20;
 
-/// Emptied batch buffers kept for reuse at most (batches handed over by a
-/// [`Sender`](super::Sender) arrive in buffers of their own).
+/// Emptied batch buffers kept for reuse at most.
 const SPARE: usize = 4;
+
+/// Emptied batch buffers, shared by a [`FrameSink`] and the [`Sender`](super::Sender)s
+/// of its writing task: a batch a sender fills comes back to the senders once written,
+/// so a steady host allocates no buffer per burst.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Spare(Arc<Mutex<SpareBuffers>>);
+
+#[derive(Debug, Default)]
+struct SpareBuffers {
+    buffers: Vec<Vec<u8>>,
+    /// The largest batch given back so far: a buffer taken is made at least this large,
+    /// so that which buffer gets which burst never makes one grow.
+    high_water: usize,
+}
+
+impl Spare {
+    /// An empty buffer with room for the largest batch written so far.
+    pub(crate) fn take(&self) -> Vec<u8> {
+        let mut spare = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut batch = spare.buffers.pop().unwrap_or_default();
+        batch.reserve(spare.high_water);
+        batch
+    }
+
+    /// Gives a written batch back for reuse.
+    pub(crate) fn give(&self, mut batch: Vec<u8>) {
+        let mut spare = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        spare.high_water = spare.high_water.max(batch.len());
+        batch.clear();
+        if spare.buffers.len() < SPARE {
+            spare.buffers.push(batch);
+        }
+    }
+}
 
 /// Slices gathered into one vectored write.
 const MAX_SLICES: usize = 64;
@@ -94,7 +128,7 @@ pub struct FrameSink<W> {
     /// Bytes in `out` not yet written.
     queued: usize,
     /// Emptied batch buffers, for reuse.
-    spare: Vec<Vec<u8>>,
+    spare: Spare,
     /// Set when a write stopped part-way through a frame: (bytes of it written, its length).
     broken: Option<(usize, usize)>,
 }
@@ -113,7 +147,7 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
             out: VecDeque::new(),
             front_written: 0,
             queued: 0,
-            spare: Vec::new(),
+            spare: Spare::default(),
             broken: None,
         }
     }
@@ -136,6 +170,11 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
         self.checker.validates()
     }
 
+    /// The buffers this sink recycles, for the senders of its writing task.
+    pub(crate) fn spare(&self) -> Spare {
+        self.spare.clone()
+    }
+
     /// Bytes queued and not yet written.
     pub fn queued(&self) -> usize {
         self.queued
@@ -151,7 +190,7 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
     /// The batch at the back of the queue, started if needed.
     fn batch(&mut self) -> &mut Vec<u8> {
         if !matches!(self.out.back(), Some(Out::Batch(_))) {
-            let batch = self.spare.pop().unwrap_or_default();
+            let batch = self.spare.take();
             self.out.push_back(Out::Batch(batch));
         }
         match self.out.back_mut() {
@@ -217,7 +256,7 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
             && batch.is_empty()
             && let Some(Out::Batch(batch)) = self.out.pop_back()
         {
-            self.spare.push(batch);
+            self.spare.give(batch);
         }
     }
 
@@ -235,14 +274,9 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
             // Nothing to write (cannot come from a Sender, which drops empty batches).
             super::sender::Job::Batch(batch) if batch.is_empty() => {}
             super::sender::Job::Batch(batch) => {
+                // Its own slice in the next vectored write: no copy.
                 self.queued += batch.len();
-                match self.out.back_mut() {
-                    // A small batch joins the one before it: one slice fewer to write.
-                    Some(Out::Batch(last)) if batch.len() < COPY_BELOW => {
-                        last.extend_from_slice(&batch);
-                    }
-                    _ => self.out.push_back(Out::Batch(batch)),
-                }
+                self.out.push_back(Out::Batch(batch));
             }
         }
     }
@@ -351,11 +385,8 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
             }
             n -= left;
             self.front_written = 0;
-            if let Some(Out::Batch(mut batch)) = self.out.pop_front()
-                && self.spare.len() < SPARE
-            {
-                batch.clear();
-                self.spare.push(batch);
+            if let Some(Out::Batch(batch)) = self.out.pop_front() {
+                self.spare.give(batch);
             }
         }
     }
