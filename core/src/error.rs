@@ -66,12 +66,18 @@ pub enum Error {
         /// Offset in the payload of the first byte that is not valid UTF-8.
         offset: usize,
     },
-    /// The payload is not a valid JSON text (or, for typed decoding, not of the
-    /// expected shape).
+    /// The payload is not a valid JSON text.
     InvalidJson {
         /// Offset in the payload where the parser gave up (0 when it cannot tell).
         offset: usize,
         /// What the parser expected or found.
+        reason: String,
+    },
+    /// The payload is valid JSON but not of the shape a typed decoding asked for (a
+    /// missing field, a string where a number was expected): a message the host should
+    /// answer or log, and then go on.
+    WrongShape {
+        /// What did not match, as the type's `Deserialize` said it.
         reason: String,
     },
     /// The payload nests arrays and objects deeper than a decoder that builds a tree
@@ -117,6 +123,7 @@ impl Error {
             Error::EmptyFrame { .. }
             | Error::InvalidUtf8 { .. }
             | Error::InvalidJson { .. }
+            | Error::WrongShape { .. }
             | Error::NestingTooDeep { .. }
             | Error::Serialize(_) => false,
         }
@@ -204,6 +211,9 @@ impl fmt::Display for Error {
             }
             Error::InvalidJson { offset, reason } => {
                 write!(f, "payload is not valid JSON at byte {offset}: {reason}")
+            }
+            Error::WrongShape { reason } => {
+                write!(f, "payload is valid JSON of the wrong shape: {reason}")
             }
             Error::NestingTooDeep { offset, limit } => write!(
                 f,

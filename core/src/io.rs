@@ -121,8 +121,8 @@ impl<R: Read> FrameReader<R> {
     ///
     /// # Errors
     ///
-    /// As for [`read_frame`](Self::read_frame), and [`Error::InvalidJson`] when the
-    /// payload is not a `T` (not fatal).
+    /// As for [`read_frame`](Self::read_frame); [`Error::InvalidJson`] when the payload
+    /// is not JSON, [`Error::WrongShape`] when it is not a `T` (neither is fatal).
     pub fn read_json<T: DeserializeOwned>(&mut self) -> Result<Option<T>> {
         let Some(mut frame) = self.read_raw()? else {
             return Ok(None);

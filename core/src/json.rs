@@ -147,8 +147,9 @@ impl JsonDecoder {
     ///
     /// # Errors
     ///
-    /// As for [`validate`](Self::validate), and [`Error::InvalidJson`] when the JSON
-    /// is valid but does not have the shape of `T`.
+    /// As for [`validate`](Self::validate), and [`Error::WrongShape`] when the JSON is
+    /// valid but does not have the shape of `T` (a missing field, a string where a
+    /// number was expected).
     pub fn deserialize<'p, T: Deserialize<'p>>(&mut self, payload: &'p mut [u8]) -> Result<T> {
         check_not_empty(payload)?;
         let mut tape = Tape(mem::take(&mut self.tape)).reset();
@@ -159,9 +160,9 @@ impl JsonDecoder {
         let mut de = simd_json::Deserializer::from_tape(tape);
         let value = T::deserialize(&mut de);
         self.tape = de.into_tape().reset().0;
-        value.map_err(|err| Error::InvalidJson {
-            offset: err.index(),
-            reason: describe(err.error()).into_owned(),
+        // The text was validated whole above: whatever fails now is the shape.
+        value.map_err(|err| Error::WrongShape {
+            reason: describe_shape(err.error()),
         })
     }
 }
@@ -550,6 +551,24 @@ fn describe(err: &ErrorType) -> Cow<'static, str> {
         ErrorType::Serde(message) => return Cow::Owned(message.clone()),
         other => return Cow::Owned(format!("{other:?}")),
     })
+}
+
+/// What a typed decoding of valid JSON found instead of what it expected.
+fn describe_shape(err: &ErrorType) -> String {
+    let expected = match err {
+        ErrorType::Serde(message) => return message.clone(),
+        ErrorType::ExpectedArray => "an array",
+        ErrorType::ExpectedBoolean => "a boolean",
+        ErrorType::ExpectedEnum => "an enum variant",
+        ErrorType::ExpectedFloat | ErrorType::ExpectedNumber => "a number",
+        ErrorType::ExpectedInteger | ErrorType::ExpectedSigned => "an integer",
+        ErrorType::ExpectedUnsigned => "a non-negative integer",
+        ErrorType::ExpectedMap => "an object",
+        ErrorType::ExpectedNull => "null",
+        ErrorType::ExpectedString => "a string",
+        other => return describe(other).into_owned(),
+    };
+    format!("expected {expected}, found another type of value")
 }
 
 #[cfg(test)]

@@ -34,7 +34,12 @@
 //!     let mut json = JsonDecoder::new();
 //!     for frame in reader {
 //!         let mut frame = frame?;
-//!         let req: Request<'_> = json.deserialize(&mut frame)?;
+//!         let req: Request<'_> = match json.deserialize(&mut frame) {
+//!             Ok(req) => req,
+//!             // Not JSON, or valid JSON of the wrong shape (`Error::WrongShape`): a
+//!             // real host answers or logs it; either way it goes on.
+//!             Err(_) => continue,
+//!         };
 //!         assert_eq!(req.op, "upper");
 //!         match writer.send_json(&Reply { len: req.text.len(), upper: req.text.to_uppercase() }) {
 //!             Err(err) if err.is_disconnect() => break, // the browser went away

@@ -583,6 +583,7 @@ fn read_json_gives_owned_values() {
     let wire = frames(&[
         br#"{"id":1,"tags":["a\"b"]}"#.to_vec(),
         br#"{"id":"x"}"#.to_vec(),
+        br#"{"id":2,"#.to_vec(),
         br#"{"id":3,"tags":[]}"#.to_vec(),
     ]);
     let mut reader = FrameReader::new(&wire[..], Limits::host());
@@ -593,10 +594,20 @@ fn read_json_gives_owned_values() {
             tags: vec!["a\"b".into()]
         })
     );
-    assert!(matches!(
-        reader.read_json::<Msg>(),
-        Err(Error::InvalidJson { .. })
-    ));
+    // Valid JSON of the wrong shape, then not JSON at all: two different errors, neither
+    // fatal.
+    let err = reader.read_json::<Msg>().unwrap_err();
+    assert!(
+        matches!(&err, Error::WrongShape { .. }) && !err.is_fatal(),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "payload is valid JSON of the wrong shape: expected a non-negative integer, \
+         found another type of value"
+    );
+    let err = reader.read_json::<Msg>().unwrap_err();
+    assert!(matches!(&err, Error::InvalidJson { .. }), "{err:?}");
     assert_eq!(
         reader.read_json::<Msg>().unwrap(),
         Some(Msg {
@@ -720,4 +731,22 @@ fn a_write_that_fails_before_its_first_byte_leaves_the_writer_usable() {
     writer.get_mut().room = 100;
     writer.send(b"[2]").unwrap();
     assert_eq!(writer.get_ref().taken, frame(b"[2]"));
+}
+
+#[test]
+fn a_missing_field_is_a_wrong_shape_named_by_serde() {
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)] // only the error is looked at
+    struct Request<'a> {
+        id: u64,
+        op: &'a str,
+    }
+    let mut payload = br#"{"op":"ping"}"#.to_vec();
+    let err = nmframe::JsonDecoder::new()
+        .deserialize::<Request<'_>>(&mut payload)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "payload is valid JSON of the wrong shape: missing field `id`"
+    );
 }

@@ -233,7 +233,8 @@ fn typed_shape_errors_are_reported() {
     let err = json
         .deserialize::<Msg>(&mut br#"{"id":"seven"}"#.to_vec())
         .unwrap_err();
-    assert!(matches!(err, Error::InvalidJson { .. }), "{err:?}");
+    // Valid JSON, the wrong shape: not "invalid JSON".
+    assert!(matches!(err, Error::WrongShape { .. }), "{err:?}");
 }
 
 #[test]

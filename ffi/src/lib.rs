@@ -151,7 +151,10 @@ pub(crate) fn status_of(err: &Error) -> nmf_status {
         Error::FrameTooLarge { .. } => NMF_FRAME_TOO_LARGE,
         Error::EmptyFrame { .. } => NMF_EMPTY_FRAME,
         Error::InvalidUtf8 { .. } => NMF_INVALID_UTF8,
-        Error::InvalidJson { .. } | Error::Serialize(_) => NMF_INVALID_JSON,
+        // WrongShape comes from typed decoding, which the C ABI does not offer.
+        Error::InvalidJson { .. } | Error::WrongShape { .. } | Error::Serialize(_) => {
+            NMF_INVALID_JSON
+        }
         Error::NestingTooDeep { .. } => NMF_NESTING_TOO_DEEP,
         Error::WriterBroken { .. } => NMF_WRITER_BROKEN,
         _ => NMF_IO,

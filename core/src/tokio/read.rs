@@ -118,8 +118,8 @@ impl<R: AsyncRead + Unpin> FrameStream<R> {
     ///
     /// # Errors
     ///
-    /// As for [`recv`](Self::recv), and [`Error::InvalidJson`] when the payload is not a
-    /// `T` (not fatal).
+    /// As for [`recv`](Self::recv); [`Error::InvalidJson`] when the payload is not JSON,
+    /// [`Error::WrongShape`] when it is not a `T` (neither is fatal).
     pub async fn recv_json<T: DeserializeOwned>(&mut self) -> Result<Option<T>> {
         let Some(mut frame) = poll_fn(|cx| self.poll_raw(cx)).await? else {
             return Ok(None);
