@@ -159,16 +159,34 @@ enum ManifestCmd {
     Check {
         /// A manifest file; or find it by --name and --browser.
         file: Option<PathBuf>,
+        /// The host's name, e.g. com.example.host.
+        #[arg(long)]
+        name: Option<String>,
         #[command(flatten)]
-        args: ManifestArgs,
+        places: PlaceArgs,
     },
     /// List the manifests each browser would find.
     ///
     /// Example: nmframe manifest list --browser firefox
     List {
         #[command(flatten)]
-        args: ManifestArgs,
+        places: PlaceArgs,
     },
+}
+
+/// Where `check` and `list` look: only the flags they use, so that any other is refused
+/// rather than silently ignored.
+#[derive(Args, Clone)]
+struct PlaceArgs {
+    /// The browser(s) to look for; repeatable. Default: all.
+    #[arg(long, value_enum)]
+    browser: Vec<Target>,
+    /// Chromium's --user-data-dir: look in its NativeMessagingHosts folder too.
+    #[arg(long, value_name = "DIR")]
+    user_data_dir: Option<PathBuf>,
+    /// Whose conventions to follow (default: this machine's).
+    #[arg(long, value_enum)]
+    os: Option<Os>,
 }
 
 #[derive(Args, Clone)]
@@ -179,7 +197,7 @@ struct ManifestArgs {
     /// The host executable (absolute path).
     #[arg(long)]
     path: Option<PathBuf>,
-    /// The browser(s) the manifest is for; repeatable. Default: all (list), chromium (others).
+    /// The browser(s) the manifest is for; repeatable. Default: chromium.
     #[arg(long, value_enum)]
     browser: Vec<Target>,
     /// Chromium: an allowed origin, chrome-extension://<id>/; repeatable.

@@ -700,6 +700,31 @@ fn every_subcommand_has_help_with_an_example() {
 }
 
 #[test]
+fn manifest_check_and_list_refuse_flags_they_would_ignore() {
+    // `check` does not install: a --path or --origin it would not look at is a usage
+    // error, not a silent "ok".
+    for extra in [
+        &["--path", "/nonexistent"][..],
+        &["--origin", ORIGIN],
+        &["--extension-id", "a@b"],
+        &["--system"],
+    ] {
+        let mut args = vec!["manifest", "check", "--name", "com.example.echo"];
+        args.extend_from_slice(extra);
+        let out = nmframe(&args, b"", None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains(extra[0]),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let mut args = vec!["manifest", "list"];
+        args.extend_from_slice(extra);
+        assert_eq!(nmframe(&args, b"", None).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
 fn demo_outside_a_clone_says_how_to_add_hosts_and_drives_the_one_given() {
     // No source tree around the working directory: nothing built from one, and the
     // output says what to do instead. `--host` drives any host.

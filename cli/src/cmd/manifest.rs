@@ -9,11 +9,11 @@ use nmframe::Browser;
 use crate::cmd::home;
 use crate::manifest::{self, Os, Target};
 use crate::out::{problem, warn};
-use crate::{MISBEHAVED, ManifestArgs, ManifestCmd, SETUP, USAGE};
+use crate::{MISBEHAVED, ManifestArgs, ManifestCmd, PlaceArgs, SETUP, USAGE};
 
-pub(crate) fn targets(args: &ManifestArgs, default_all: bool) -> Vec<Target> {
-    if !args.browser.is_empty() {
-        args.browser.clone()
+pub(crate) fn targets(browser: &[Target], default_all: bool) -> Vec<Target> {
+    if !browser.is_empty() {
+        browser.to_vec()
     } else if default_all {
         Target::ALL.to_vec()
     } else {
@@ -45,8 +45,8 @@ pub(crate) fn cmd_manifest(action: ManifestCmd) -> u8 {
     match action {
         ManifestCmd::Install(args) => manifest_install(&args),
         ManifestCmd::Uninstall(args) => manifest_uninstall(&args),
-        ManifestCmd::Check { file, args } => manifest_check(file, &args),
-        ManifestCmd::List { args } => manifest_list(&args),
+        ManifestCmd::Check { file, name, places } => manifest_check(file, name, &places),
+        ManifestCmd::List { places } => manifest_list(&places),
     }
 }
 
@@ -57,7 +57,7 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
         return USAGE;
     };
     let mut failed = false;
-    for target in targets(args, false) {
+    for target in targets(&args.browser, false) {
         let manifest = manifest::Manifest {
             name: name.clone(),
             description: args.description.clone(),
@@ -115,7 +115,7 @@ pub(crate) fn manifest_uninstall(args: &ManifestArgs) -> u8 {
         return USAGE;
     };
     let mut code = 0;
-    for target in targets(args, false) {
+    for target in targets(&args.browser, false) {
         let Ok(dir) = manifest_dir(args, target, os) else {
             continue;
         };
@@ -140,10 +140,10 @@ pub(crate) fn manifest_uninstall(args: &ManifestArgs) -> u8 {
     code
 }
 
-pub(crate) fn manifest_check(file: Option<PathBuf>, args: &ManifestArgs) -> u8 {
+pub(crate) fn manifest_check(file: Option<PathBuf>, name: Option<String>, args: &PlaceArgs) -> u8 {
     let os = args.os.unwrap_or_else(Os::current);
     let mut checked = Vec::new();
-    match (&file, &args.name) {
+    match (&file, &name) {
         (Some(file), _) => {
             // A file alone: judge it as the browsers that could read it.
             let target =
@@ -161,7 +161,7 @@ pub(crate) fn manifest_check(file: Option<PathBuf>, args: &ManifestArgs) -> u8 {
             checked.push((target, file.clone()));
         }
         (None, Some(name)) => {
-            for target in targets(args, true) {
+            for target in targets(&args.browser, true) {
                 match manifest::find(target, os, &home(), args.user_data_dir.as_deref(), name) {
                     Some(path) => checked.push((target, path)),
                     None if !args.browser.is_empty() => {
@@ -208,9 +208,9 @@ pub(crate) fn manifest_check(file: Option<PathBuf>, args: &ManifestArgs) -> u8 {
     if bad { MISBEHAVED } else { 0 }
 }
 
-pub(crate) fn manifest_list(args: &ManifestArgs) -> u8 {
+pub(crate) fn manifest_list(args: &PlaceArgs) -> u8 {
     let os = args.os.unwrap_or_else(Os::current);
-    for target in targets(args, true) {
+    for target in targets(&args.browser, true) {
         let dirs = [
             manifest::user_dir(target, os, &home(), args.user_data_dir.as_deref()),
             manifest::system_dir(target, os),
