@@ -152,7 +152,7 @@ enum ManifestCmd {
     /// Remove a manifest written by install.
     ///
     /// Example: nmframe manifest uninstall --name com.example.host --browser chromium
-    Uninstall(ManifestArgs),
+    Uninstall(InstallPlace),
     /// Explain every problem in a manifest, and whether its host is executable.
     ///
     /// Example: nmframe manifest check --name com.example.host --browser chrome
@@ -189,17 +189,14 @@ struct PlaceArgs {
     os: Option<Os>,
 }
 
+/// What `install` writes: where (as for `uninstall`), and the manifest's contents.
 #[derive(Args, Clone)]
 struct ManifestArgs {
-    /// The host's name, e.g. com.example.host.
-    #[arg(long)]
-    name: Option<String>,
+    #[command(flatten)]
+    place: InstallPlace,
     /// The host executable (absolute path).
     #[arg(long)]
     path: Option<PathBuf>,
-    /// The browser(s) the manifest is for; repeatable. Default: chromium.
-    #[arg(long, value_enum)]
-    browser: Vec<Target>,
     /// Chromium: an allowed origin, chrome-extension://<id>/; repeatable.
     #[arg(long)]
     origin: Vec<String>,
@@ -209,6 +206,17 @@ struct ManifestArgs {
     /// The manifest's description.
     #[arg(long, default_value = "A native-messaging host")]
     description: String,
+}
+
+/// Which manifest `install` writes and `uninstall` removes, and where.
+#[derive(Args, Clone)]
+struct InstallPlace {
+    /// The host's name, e.g. com.example.host.
+    #[arg(long)]
+    name: Option<String>,
+    /// The browser(s) the manifest is for; repeatable. Default: chromium.
+    #[arg(long, value_enum)]
+    browser: Vec<Target>,
     /// Chromium's --user-data-dir: use its NativeMessagingHosts folder.
     #[arg(long, value_name = "DIR")]
     user_data_dir: Option<PathBuf>,

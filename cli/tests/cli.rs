@@ -700,7 +700,7 @@ fn every_subcommand_has_help_with_an_example() {
 }
 
 #[test]
-fn manifest_check_and_list_refuse_flags_they_would_ignore() {
+fn manifest_check_list_and_uninstall_refuse_flags_they_would_ignore() {
     // `check` does not install: a --path or --origin it would not look at is a usage
     // error, not a silent "ok".
     for extra in [
@@ -721,6 +721,19 @@ fn manifest_check_and_list_refuse_flags_they_would_ignore() {
         let mut args = vec!["manifest", "list"];
         args.extend_from_slice(extra);
         assert_eq!(nmframe(&args, b"", None).status.code(), Some(2), "{args:?}");
+    }
+    // `uninstall` removes by name and place: what the manifest would hold is refused.
+    for extra in [
+        &["--path", "/nonexistent"][..],
+        &["--origin", ORIGIN],
+        &["--extension-id", "a@b"],
+        &["--description", "x"],
+    ] {
+        let mut args = vec!["manifest", "uninstall", "--name", "com.example.echo"];
+        args.extend_from_slice(extra);
+        let out = nmframe(&args, b"", None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out.stderr).contains(extra[0]), "{args:?}");
     }
 }
 

@@ -9,7 +9,7 @@ use nmframe::Browser;
 use crate::cmd::home;
 use crate::manifest::{self, Os, Target};
 use crate::out::{problem, warn};
-use crate::{MISBEHAVED, ManifestArgs, ManifestCmd, PlaceArgs, SETUP, USAGE};
+use crate::{InstallPlace, MISBEHAVED, ManifestArgs, ManifestCmd, PlaceArgs, SETUP, USAGE};
 
 pub(crate) fn targets(browser: &[Target], default_all: bool) -> Vec<Target> {
     if !browser.is_empty() {
@@ -21,7 +21,7 @@ pub(crate) fn targets(browser: &[Target], default_all: bool) -> Vec<Target> {
     }
 }
 
-pub(crate) fn manifest_dir(args: &ManifestArgs, target: Target, os: Os) -> Result<PathBuf, String> {
+pub(crate) fn manifest_dir(args: &InstallPlace, target: Target, os: Os) -> Result<PathBuf, String> {
     if os == Os::Windows {
         return Ok(args
             .manifest_dir
@@ -51,13 +51,13 @@ pub(crate) fn cmd_manifest(action: ManifestCmd) -> u8 {
 }
 
 pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
-    let os = args.os.unwrap_or_else(Os::current);
-    let (Some(name), Some(path)) = (&args.name, &args.path) else {
+    let os = args.place.os.unwrap_or_else(Os::current);
+    let (Some(name), Some(path)) = (&args.place.name, &args.path) else {
         problem("install needs --name and --path");
         return USAGE;
     };
     let mut failed = false;
-    for target in targets(&args.browser, false) {
+    for target in targets(&args.place.browser, false) {
         let manifest = manifest::Manifest {
             name: name.clone(),
             description: args.description.clone(),
@@ -79,7 +79,7 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
             failed = true;
             continue;
         }
-        let dir = match manifest_dir(args, target, os) {
+        let dir = match manifest_dir(&args.place, target, os) {
             Ok(dir) => dir,
             Err(e) => {
                 problem(&e);
@@ -98,7 +98,7 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
         }
         println!("{}: wrote {}", target.name(), file.display());
         if os == Os::Windows {
-            let key = manifest::registry_key(target, name, args.system);
+            let key = manifest::registry_key(target, name, args.place.system);
             println!(
                 "run: REG ADD \"{key}\" /ve /t REG_SZ /d \"{}\" /f",
                 file.display()
@@ -108,7 +108,7 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
     if failed { MISBEHAVED } else { 0 }
 }
 
-pub(crate) fn manifest_uninstall(args: &ManifestArgs) -> u8 {
+pub(crate) fn manifest_uninstall(args: &InstallPlace) -> u8 {
     let os = args.os.unwrap_or_else(Os::current);
     let Some(name) = &args.name else {
         problem("uninstall needs --name");
