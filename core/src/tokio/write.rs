@@ -391,8 +391,10 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
         }
     }
 
-    /// The error for a failed write: a frame cut part-way breaks the writer. A batch
-    /// holds whole frames, so a batch started is a frame started.
+    /// The error for a failed write: a frame cut part-way breaks the writer. The
+    /// frame boundaries inside a batch are not kept, so a write that stopped anywhere
+    /// after the start of the front item counts as cut (even if it stopped between two
+    /// of a batch's frames): broken rather than risk writing into a cut frame.
     fn failed(&mut self, err: io::Error) -> Error {
         if self.front_written > 0
             && let Some(front) = self.out.front()
