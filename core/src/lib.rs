@@ -8,7 +8,8 @@
 //!
 //! | you need | use |
 //! | --- | --- |
-//! | a host loop over stdin/stdout | [`stdio`], [`FrameReader`], [`FrameWriter`] |
+//! | a host's main loop, with the error handling every host needs | [`Server`] |
+//! | a host loop of your own over stdin/stdout | [`stdio`], [`FrameReader`], [`FrameWriter`] |
 //! | replies written on a second core while the next messages are read | [`WriterThread`] |
 //! | frames out of a buffer you own, no copy, no allocation | [`decode_frame`], [`SliceFrames`] |
 //! | frames out of a stream you feed yourself | [`FrameDecoder`] |
@@ -19,7 +20,7 @@
 //! # A host in a few lines
 //!
 //! ```
-//! use nmframe::{FrameReader, FrameWriter, JsonDecoder, Limits};
+//! use nmframe::{Limits, Server};
 //! use serde::{Deserialize, Serialize};
 //!
 //! #[derive(Deserialize)]
@@ -28,44 +29,38 @@
 //! #[derive(Serialize)]
 //! struct Reply { len: usize, upper: String }
 //!
-//! fn serve(input: impl std::io::Read, output: impl std::io::Write) -> Result<(), nmframe::Error> {
-//!     let reader = FrameReader::new(input, Limits::host());
-//!     let mut writer = FrameWriter::new(output, Limits::host());
-//!     let mut json = JsonDecoder::new();
-//!     for frame in reader {
-//!         let mut frame = frame?;
-//!         let req: Request<'_> = match json.deserialize(&mut frame) {
-//!             Ok(req) => req,
-//!             // Not JSON, or valid JSON of the wrong shape (`Error::WrongShape`): a
-//!             // real host answers or logs it; either way it goes on.
-//!             Err(_) => continue,
-//!         };
-//!         assert_eq!(req.op, "upper");
-//!         match writer.send_json(&Reply { len: req.text.len(), upper: req.text.to_uppercase() }) {
-//!             Err(err) if err.is_disconnect() => break, // the browser went away
-//!             other => other?,
+//! fn serve(server: Server<'_, impl std::io::Read, impl std::io::Write>) -> Result<(), nmframe::Error> {
+//!     server.run(|msg, out| {
+//!         // Not JSON, or JSON of the wrong shape (`Error::WrongShape`): `?` hands it to
+//!         // the server, which logs it and reads the next message.
+//!         let req: Request<'_> = msg.json()?;
+//!         if req.op != "upper" {
+//!             return Err(format!("unknown op {:?}", req.op).into());
 //!         }
-//!     }
-//!     Ok(())
+//!         out.queue_json(&Reply { len: req.text.len(), upper: req.text.to_uppercase() })?;
+//!         Ok(())
+//!     })
 //! }
 //!
-//! // Play the browser: two requests in, two replies out.
+//! // Play the browser: three requests in, two replies out.
 //! let mut input = Vec::new();
-//! for msg in [r#"{"op":"upper","text":"héllo"}"#, r#"{"op":"upper","text":"wörld"}"#] {
-//!     nmframe::encode_frame(&mut input, msg.as_bytes(), nmframe::Limits::browser().outbound())?;
+//! for msg in [r#"{"op":"upper","text":"héllo"}"#, r#"{"op":"lower","text":"x"}"#, r#"{"op":"upper","text":"wörld"}"#] {
+//!     nmframe::encode_frame(&mut input, msg.as_bytes(), Limits::browser().outbound())?;
 //! }
 //! let mut output = Vec::new();
-//! serve(&input[..], &mut output)?;
+//! serve(Server::new(&input[..], &mut output, Limits::host()))?;
 //!
 //! let replies: Vec<&[u8]> = nmframe::SliceFrames::new(&output, Limits::browser().inbound())
 //!     .collect::<Result<_, _>>()?;
-//! assert_eq!(replies[0], r#"{"len":6,"upper":"HÉLLO"}"#.as_bytes());
+//! assert_eq!(replies, [r#"{"len":6,"upper":"HÉLLO"}"#.as_bytes(), r#"{"len":6,"upper":"WÖRLD"}"#.as_bytes()]);
 //! # Ok::<(), nmframe::Error>(())
 //! ```
 //!
-//! In a real host, `serve` gets its streams from [`stdio`]. A host must exit when its
-//! stdin ends (the browser closes it on disconnect) and treat [`Error::Disconnected`]
-//! as a normal end.
+//! In a real host, the server is [`Server::stdio`]. It returns when the browser closes
+//! stdin (it does on disconnect) or goes away, and the host should then exit.
+//! [`FrameReader`] and [`FrameWriter`], from [`stdio`], are the parts it is made of, for
+//! a loop of your own: treat [`Error::Disconnected`] as a normal end, and go on after an
+//! error that is not [fatal](Error::is_fatal).
 
 mod caller;
 mod decode;
@@ -74,6 +69,7 @@ mod error;
 mod io;
 mod json;
 mod limits;
+mod serve;
 mod stdio;
 mod threaded;
 #[cfg(feature = "tokio")]
@@ -92,6 +88,7 @@ pub use limits::{
     CHROMIUM_MAX_BROWSER_TO_HOST, Cap, Direction, HEADER_LEN, Limits, MAX_BROWSER_TO_HOST,
     MAX_HOST_TO_BROWSER, Role,
 };
+pub use serve::{BoxError, Message, Server, Skipped};
 pub use stdio::{HostStdin, HostStdio, HostStdout};
 pub use threaded::WriterThread;
 

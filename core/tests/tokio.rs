@@ -523,24 +523,7 @@ fn senders_learn_why_the_writing_task_stopped() {
 
 /// An example host, built by the cargo that runs this test.
 fn example(name: &str) -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "nmframe",
-            "--features",
-            "tokio",
-            "--example",
-            name,
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the {name} example failed");
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    dir.join("examples")
-        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+    nmframe_test_support::example("nmframe", name, &["tokio"])
 }
 
 fn spawn(name: &str) -> Child {

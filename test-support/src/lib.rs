@@ -2,13 +2,14 @@
 //! through Cargo: the hostile-input table ([`hostile`]), a counting allocator
 //! ([`alloc`]), the fuzz checks and their oracles ([`fuzz`]), the replay of the
 //! committed fuzz seeds ([`replay_seeds`]), and waiting for a host process
-//! ([`exits_within`]). Not published.
+//! ([`exits_within`]), building an example host ([`example`]). Not published.
 
 pub mod alloc;
 pub mod fuzz;
 pub mod hostile;
 
-use std::process::{Child, ExitStatus};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 /// Waits for `child` to exit, at most `limit`; past it, kills the child and fails.
@@ -51,4 +52,29 @@ pub fn replay_seeds(target: &str, check: fn(&[u8])) {
         }
     }
     assert!(count > 0, "no seeds for {target}: run fuzz/gen-seeds.py");
+}
+
+/// Builds example `name` of `package` (with `features`) through the cargo that builds the
+/// tests, and gives its path: a plain `cargo test` has built it already, `cargo test
+/// --test X` has not. Call it from an integration test, whose binary sits in
+/// `target/<profile>/deps`.
+pub fn example(package: &str, name: &str, features: &[&str]) -> PathBuf {
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--quiet", "-p", package, "--example", name]);
+    if !features.is_empty() {
+        build.args(["--features", &features.join(",")]);
+    }
+    let status = build.status().expect("cargo runs");
+    assert!(
+        status.success(),
+        "building the {name} example of {package} failed"
+    );
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary is in target/<profile>/deps");
+    profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
