@@ -29,6 +29,7 @@ have g++ || packages+=(g++)
 have go || packages+=(golang-go)
 have valgrind || packages+=(valgrind)
 have pkg-config || packages+=(pkg-config)
+have cmake || packages+=(cmake)   # the CMake package test (find_package(nmframe))
 have python3 || packages+=(python3)   # the command-line tool's test hosts
 # The real browsers for browsers/run.py, with their recommended packages (fonts and the
 # like), as tested.

@@ -13,6 +13,7 @@ use nmframe_test_support::exits_within as wait;
 
 mod bindings;
 mod faults;
+mod install;
 
 const ORIGIN: &str = "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/";
 
@@ -765,53 +766,6 @@ fn headers_compile_as_c11_and_cpp17_with_every_warning() {
             "{compiler} {std} rejects the header"
         );
     }
-}
-
-#[test]
-fn installs_with_pkg_config_and_links_the_shared_library() {
-    built();
-    let prefix = target_dir().join("ffi-prefix");
-    let _ = std::fs::remove_dir_all(&prefix);
-    run(Command::new("bash")
-        .arg(root().join("ffi/install.sh"))
-        .arg(&prefix)
-        .args(["--profile", "debug", "--no-build"])
-        .env("CARGO_TARGET_DIR", target_dir().parent().unwrap()));
-    let pc_path = prefix.join("lib/pkgconfig");
-    let flags = Command::new("pkg-config")
-        .args(["--cflags", "--libs", "nmframe"])
-        .env("PKG_CONFIG_PATH", &pc_path)
-        .output()
-        .unwrap();
-    assert!(flags.status.success());
-    let flags = String::from_utf8(flags.stdout).unwrap();
-    assert!(flags.contains("-lnmframe"), "{flags}");
-    let exe = target_dir().join("ffi-examples/calc_host_pkgconfig");
-    run(Command::new("gcc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Wpedantic", "-Werror"])
-        .arg(root().join("ffi/examples/c/calc_host.c"))
-        .args(flags.split_whitespace())
-        .arg("-o")
-        .arg(&exe));
-    // Dynamically linked against the installed copy.
-    let ldd = Command::new("ldd")
-        .arg(&exe)
-        .env("LD_LIBRARY_PATH", prefix.join("lib"))
-        .output()
-        .unwrap();
-    let ldd = String::from_utf8_lossy(&ldd.stdout);
-    assert!(
-        ldd.contains(&format!(
-            "libnmframe.so.0 => {}",
-            prefix.join("lib/libnmframe.so.0").display()
-        )),
-        "{ldd}"
-    );
-    let mut cmd = Command::new(&exe);
-    cmd.env("LD_LIBRARY_PATH", prefix.join("lib"));
-    let mut b = Browser::spawn(cmd, Under::Native);
-    assert_eq!(b.json(r#"{"op":"add","a":2,"b":3}"#)["result"], 5.0);
-    assert!(b.close().0.success());
 }
 
 /// FNV-1a, 32 bits, as the echo hosts compute it for a message they cannot echo.
