@@ -75,7 +75,7 @@ def build_hosts():
     stat = lib.stat()
     env = dict(os.environ, GOFLAGS="-mod=mod", GOPROXY="off", CGO_CFLAGS=f"-I{ROOT / 'ffi/include'}",
                CGO_LDFLAGS=" ".join([str(lib), *native]))
-    run(["go", "build", f"-ldflags=-X main.libnmframeStamp={stat.st_size}-{stat.st_mtime_ns}",
+    run(["go", "build", "-tags", "nmframe_nopkgconfig", f"-ldflags=-X main.libnmframeStamp={stat.st_size}-{stat.st_mtime_ns}",
          "-o", str(out / "echo_host_go"), "./cmd/echo_host"], cwd=ROOT / "go", env=env)
     return {
         "rust": ("dev.nmframe.test.echo_rust", [str(release / "nmframe"), "echo"]),

@@ -106,7 +106,7 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
     );
     let go_echo = out.join("echo_host_go");
     run(Command::new("go")
-        .args(["build", "-o"])
+        .args(["build", "-tags", "nmframe_nopkgconfig", "-o"])
         .arg(&go_echo)
         .arg("./cmd/echo_host")
         .current_dir(root.join("go"))

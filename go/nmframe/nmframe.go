@@ -1,13 +1,20 @@
 // Package nmframe lets a Go program be a browser native-messaging host, on libnmframe
 // (framing with the browsers' exact limits, and JSON validation through simd-json).
 //
-// Build against the static library and header, for example:
+// Install libnmframe first (from a clone of the repository, ffi/install.sh PREFIX), then
+// build with PKG_CONFIG_PATH=PREFIX/lib/pkgconfig: the package's
+// "#cgo pkg-config: nmframe-static" line links the static library, so the host needs no
+// shared library at run time. To give the flags yourself, build with
+// -tags nmframe_nopkgconfig and, for example,
 //
 //	CGO_CFLAGS="-I$NMFRAME/ffi/include" \
-//	CGO_LDFLAGS="$NMFRAME/target/release/libnmframe.a -lpthread -ldl -lm" go build
+//	CGO_LDFLAGS="$NMFRAME/target/release/libnmframe.a -lpthread -ldl -lm"
 //
-// or, after installing libnmframe, with CGO_CFLAGS/CGO_LDFLAGS from
-// `pkg-config --cflags --libs --static nmframe`.
+// The module (nmframe.dev/go) is not on a module proxy: a program outside the
+// repository requires it and points at a clone with a replace directive:
+//
+//	require nmframe.dev/go v0.0.0
+//	replace nmframe.dev/go => /path/to/nmframe/go
 //
 // C never keeps a Go pointer: messages passed to Send are read during the call only,
 // and Recv copies each message into Go memory.
@@ -196,6 +203,21 @@ func (h *Host) Recv() ([]byte, error) {
 	default:
 		return nil, h.fail(st)
 	}
+}
+
+// RecvJSON reads the next message into v with encoding/json, or returns io.EOF when
+// the browser closed the pipe. A message that is not JSON, or not of v's shape, is an
+// *Error with StatusInvalidJSON that names the message's size: it was consumed, and the
+// host can go on with the next one. (Use Recv and json.Unmarshal to keep the bytes.)
+func (h *Host) RecvJSON(v any) error {
+	msg, err := h.Recv()
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(msg, v); err != nil {
+		return &Error{StatusInvalidJSON, fmt.Sprintf("a %d-byte message: %v", len(msg), err)}
+	}
+	return nil
 }
 
 // bytesArg passes a Go slice to C for the duration of one call.

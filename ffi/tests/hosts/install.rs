@@ -240,3 +240,98 @@ fn the_shared_library_exports_exactly_the_header_functions() {
     assert!(declared.len() > 20, "{declared:?}");
     assert_eq!(exported, declared);
 }
+
+/// The README's Go block: the program a newcomer copies.
+fn readme_go_block() -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    readme
+        .split("```go\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n").next())
+        .expect("the README has a go block")
+        .to_owned()
+}
+
+#[test]
+fn the_readme_go_block_is_go_cmd_readme_host() {
+    let file = std::fs::read_to_string(root().join("go/cmd/readme_host/main.go")).unwrap();
+    // The file is the block under its leading comment (what the command is).
+    let body: String = file
+        .lines()
+        .skip_while(|line| line.starts_with("//"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(
+        readme_go_block(),
+        body,
+        "README.md's Go block and go/cmd/readme_host/main.go differ: edit both"
+    );
+}
+
+/// A Go host in a module of its own, outside the repository, as the README says to set
+/// one up: `require` + `replace` to the clone, a plain `go build` with only
+/// `PKG_CONFIG_PATH` set (the package's `#cgo pkg-config` line does the rest).
+#[test]
+fn a_go_host_builds_outside_the_repository_and_keeps_serving_after_bad_messages() {
+    let dir = std::env::temp_dir().join(format!("nmframe-go-outside-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("go.mod"),
+        format!(
+            "module example.com/myhost\n\ngo 1.19\n\nrequire nmframe.dev/go v0.0.0\n\nreplace nmframe.dev/go => {}\n",
+            root().join("go").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("main.go"), readme_go_block()).unwrap();
+    // Go's build cache does not look inside the archive pkg-config names: a stamp of the
+    // installed library in the link flags makes a new one relink.
+    let lib = std::fs::metadata(prefix().join("lib/libnmframe.a")).unwrap();
+    let stamp = format!(
+        "-ldflags=-X main.libnmframeStamp={}-{}",
+        lib.len(),
+        lib.modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let exe = dir.join("myhost");
+    run(Command::new("go")
+        .args(["build", &stamp, "-o"])
+        .arg(&exe)
+        .arg(".")
+        .current_dir(&dir)
+        .env("PKG_CONFIG_PATH", prefix().join("lib/pkgconfig"))
+        .env("GOPROXY", "off")
+        .env("GOFLAGS", "-mod=mod")
+        .env_remove("CGO_CFLAGS")
+        .env_remove("CGO_LDFLAGS"));
+    assert!(!dynamic_section(&exe).contains("libnmframe"));
+
+    let mut cmd = Command::new(&exe);
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .current_dir(&dir);
+    let mut b = Browser::spawn(cmd, Under::Native);
+    b.send(r#"{"id":1,"text":"hé"}"#.as_bytes());
+    b.send(b"[1,");
+    b.send(br#"{"id":"three"}"#);
+    b.send(br#"{"id":4,"text":""}"#);
+    assert_eq!(b.recv(), br#"{"id":1,"len":3}"#);
+    assert_eq!(b.recv(), br#"{"id":4,"len":0}"#);
+    let (status, stderr) = b.close();
+    assert!(status.success(), "{status:?}: {stderr}");
+    let skipped: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("host: skipped:"))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{stderr}");
+    assert!(skipped[0].contains("a 3-byte message"), "{stderr}");
+    assert!(
+        skipped[1].contains("a 14-byte message") && skipped[1].contains("uint64"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

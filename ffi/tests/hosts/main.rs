@@ -132,7 +132,7 @@ fn built() -> &'static Built {
         let go_build = |package: &str, name: &str| {
             let exe = out.join(name);
             run(Command::new("go")
-                .args(["build", &stamp, "-o"])
+                .args(["build", "-tags", "nmframe_nopkgconfig", &stamp, "-o"])
                 .arg(&exe)
                 .arg(package)
                 .current_dir(root().join("go"))
