@@ -14,6 +14,7 @@ mod cmd;
 mod manifest;
 mod out;
 mod run;
+mod start;
 mod text;
 
 use manifest::{Os, Target};
@@ -153,7 +154,9 @@ enum ManifestCmd {
     ///
     /// Example: nmframe manifest uninstall --name com.example.host --browser chromium
     Uninstall(InstallPlace),
-    /// Explain every problem in a manifest, and whether its host is executable.
+    /// Explain every problem in a manifest, then start its host as the browser would (its
+    /// argv and directory, a desktop session's environment without your LD_LIBRARY_PATH),
+    /// close its stdin, and report a host that cannot start or does not exit, with the fix.
     ///
     /// Example: nmframe manifest check --name com.example.host --browser chrome
     Check {

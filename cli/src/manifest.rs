@@ -179,14 +179,14 @@ pub struct Problem {
     pub text: String,
 }
 
-fn error(text: impl Into<String>) -> Problem {
+pub(crate) fn error(text: impl Into<String>) -> Problem {
     Problem {
         fatal: true,
         text: text.into(),
     }
 }
 
-fn warning(text: impl Into<String>) -> Problem {
+pub(crate) fn warning(text: impl Into<String>) -> Problem {
     Problem {
         fatal: false,
         text: text.into(),

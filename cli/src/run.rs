@@ -42,7 +42,7 @@ pub struct Launch {
 
 impl Launch {
     /// The host's command line and environment, as the browser sets them up.
-    fn command(&self) -> Command {
+    pub(crate) fn command(&self) -> Command {
         // A relative path with a folder in it would be looked up after the move into
         // the host's directory (below): anchor it here first. A bare name is searched
         // in PATH as usual.

@@ -775,3 +775,111 @@ fn demo_outside_a_clone_says_how_to_add_hosts_and_drives_the_one_given() {
         "{stdout}"
     );
 }
+
+/// A manifest for `host` in `dir`, named as Chromium looks for it.
+fn manifest_for(dir: &Path, host: &Path) -> PathBuf {
+    let file = dir.join("com.example.start.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({
+            "name": "com.example.start",
+            "description": "d",
+            "path": host,
+            "type": "stdio",
+            "allowed_origins": [ORIGIN],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    file
+}
+
+fn check_with_env(file: &Path, env: &[(&str, &Path)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(NMFRAME);
+    cmd.args(["manifest", "check"]).arg(file);
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let out = cmd.output().unwrap();
+    (out.status.code(), text(&out.stdout) + &text(&out.stderr))
+}
+
+#[test]
+fn manifest_check_starts_the_host_as_the_browser_would() {
+    let dir = scratch("manifest_start");
+    let script = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, body).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        path
+    };
+    // A host that starts and exits at EOF: ok, with the timing.
+    let (code, report) = check_with_env(&manifest_for(&dir, &host("argv.py")), &[]);
+    assert_eq!(code, Some(0), "{report}");
+    assert!(
+        report.contains(": ok (started as Chromium starts it")
+            && report.contains("ms after its stdin closed"),
+        "{report}"
+    );
+
+    let cases: [(PathBuf, &str); 4] = [
+        (
+            script("gone_interpreter.sh", "#!/nonexistent/python9\n"),
+            r##"its #! line names an interpreter that does not exist ("#!/nonexistent/python9")"##,
+        ),
+        (
+            script("env_127.sh", "#!/bin/sh\nexec no-such-command-anywhere\n"),
+            "the host exited 127, a command it runs was not found",
+        ),
+        (
+            host("prints_text.py"),
+            "bytes to stdout that are not whole messages",
+        ),
+        (
+            script("not_a_program.bin", "\u{7f}ELF garbage, not a program"),
+            "the host cannot start",
+        ),
+    ];
+    for (exe, expected) in cases {
+        let (code, report) = check_with_env(&manifest_for(&dir, &exe), &[]);
+        assert_eq!(code, Some(1), "{}: {report}", exe.display());
+        assert!(report.contains(expected), "{}: {report}", exe.display());
+    }
+
+    // A program that finds its library only through the LD_LIBRARY_PATH of the shell
+    // running `check`: the browser would not give it that, so neither does `check`.
+    std::fs::write(dir.join("gone.c"), "int gone(void) { return 0; }\n").unwrap();
+    std::fs::write(
+        dir.join("main.c"),
+        "int gone(void);\nint main(void) { return gone(); }\n",
+    )
+    .unwrap();
+    let gcc = |args: &[&str]| {
+        let status = Command::new("gcc")
+            .args(args)
+            .current_dir(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "gcc {args:?}");
+    };
+    gcc(&["-shared", "-fPIC", "-o", "libgone.so", "gone.c"]);
+    gcc(&["-o", "needs_lib", "main.c", "-L.", "-lgone"]);
+    let needs_lib = dir.join("needs_lib");
+    let ok = Command::new(&needs_lib)
+        .env("LD_LIBRARY_PATH", &dir)
+        .status()
+        .unwrap();
+    assert!(ok.success(), "it runs with LD_LIBRARY_PATH");
+    let (code, report) = check_with_env(
+        &manifest_for(&dir, &needs_lib),
+        &[("LD_LIBRARY_PATH", dir.as_path())],
+    );
+    assert_eq!(code, Some(1), "{report}");
+    assert!(
+        report.contains("the dynamic loader cannot find a library")
+            && report.contains("libgone.so")
+            && report.contains("rpath"),
+        "{report}"
+    );
+}

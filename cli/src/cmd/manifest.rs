@@ -9,6 +9,7 @@ use nmframe::Browser;
 use crate::cmd::home;
 use crate::manifest::{self, Os, Target};
 use crate::out::{problem, warn};
+use crate::start;
 use crate::{InstallPlace, MISBEHAVED, ManifestArgs, ManifestCmd, PlaceArgs, SETUP, USAGE};
 
 pub(crate) fn targets(browser: &[Target], default_all: bool) -> Vec<Target> {
@@ -196,8 +197,17 @@ pub(crate) fn manifest_check(file: Option<PathBuf>, name: Option<String>, args: 
         };
         let file_name = path.file_name().and_then(|f| f.to_str());
         problems.extend(manifest::validate(&fields, target, os, file_name));
+        // A manifest the browser would take gets its host started as the browser would
+        // start it; not one for another system, whose host cannot run here.
+        let mut note = None;
+        if os == Os::current() && !problems.iter().any(|p| p.fatal) {
+            let started = start::try_start(&fields, target.browser(), &path);
+            problems.extend(started.problems);
+            note = started.note;
+        }
         if problems.is_empty() {
-            println!("{}: {}: ok", target.name(), path.display());
+            let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+            println!("{}: {}: ok{note}", target.name(), path.display());
         }
         for p in &problems {
             let level = if p.fatal { "error" } else { "warning" };
