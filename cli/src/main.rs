@@ -132,6 +132,11 @@ struct RunArgs {
     /// Send the messages in this NDJSON file.
     #[arg(long, value_name = "FILE", conflicts_with = "messages")]
     file: Option<PathBuf>,
+    /// Send this file's bytes to the host exactly as they are, headers included: frames
+    /// built by hand to test a host's error paths (a header over the limit, a frame cut
+    /// short, a payload that is not JSON). `-` reads them from stdin.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["messages", "file", "one_shot"])]
+    raw: Option<PathBuf>,
     /// Like sendNativeMessage: send the first message, keep the first reply, disconnect.
     #[arg(long)]
     one_shot: bool,

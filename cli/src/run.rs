@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use nmframe::{
-    Browser, Cap, Direction, Error, FrameDecoder, FrameWriter, JsonDecoder, Limits,
-    MAX_HOST_TO_BROWSER,
+    Browser, Cap, Decoded, Direction, Error, FrameDecoder, FrameWriter, HEADER_LEN, JsonDecoder,
+    Limits, MAX_HOST_TO_BROWSER, decode_frame,
 };
 
 use crate::out::{note, problem, stderr_line, warn};
@@ -129,12 +129,15 @@ pub enum Messages {
     List(Vec<Vec<u8>>),
     /// Newline-delimited JSON; blank lines are skipped.
     Lines(Box<dyn BufRead + Send>),
+    /// Bytes written to the host as they are: frames built by hand, malformed or not.
+    Raw(Vec<u8>),
 }
 
 impl Messages {
     fn into_iter(self) -> Box<dyn Iterator<Item = io::Result<Vec<u8>>> + Send> {
         match self {
             Messages::List(list) => Box::new(list.into_iter().map(Ok)),
+            Messages::Raw(_) => unreachable!("raw bytes are written by write_raw"),
             Messages::Lines(reader) => {
                 Box::new(reader.split(b'\n').filter_map(|line| match line {
                     Ok(mut l) => {
@@ -160,6 +163,8 @@ enum Event {
     Dropped(String),
     /// Something worth saying that is not the host's fault.
     Warning(String),
+    /// Something the user asked for, said so that the rest reads right.
+    Note(String),
     /// What the browser would disconnect for.
     Fatal {
         browser_says: String,
@@ -276,6 +281,7 @@ impl Session<'_> {
                     warn(&text);
                 }
                 Event::Warning(text) => warn(&text),
+                Event::Note(text) => note(&text),
                 Event::Fatal {
                     browser_says,
                     diagnosis,
@@ -366,6 +372,12 @@ fn spawn_writer(
     tx: Sender<Event>,
 ) {
     thread::spawn(move || {
+        if let Messages::Raw(bytes) = messages {
+            write_raw(&stdin, &bytes, &tx);
+            stdin.lock().expect("writer lock").take();
+            let _ = tx.send(Event::InputDone(Instant::now()));
+            return;
+        }
         let mut json = JsonDecoder::new();
         let mut messages = messages.into_iter();
         let mut index = 0;
@@ -414,6 +426,52 @@ fn spawn_writer(
             let _ = tx.send(Event::InputDone(Instant::now()));
         }
     });
+}
+
+/// Writes `bytes` to the host unchanged, counts the whole frames among them as sent, and
+/// says where they stop being frames a browser could send.
+fn write_raw(stdin: &Mutex<Option<FrameWriter<ChildStdin>>>, bytes: &[u8], tx: &Sender<Event>) {
+    let mut guard = stdin.lock().expect("writer lock");
+    let Some(writer) = guard.as_mut() else { return };
+    let written = writer
+        .get_mut()
+        .write_all(bytes)
+        .and_then(|()| writer.get_mut().flush());
+    drop(guard);
+    if let Err(err) = written {
+        let _ = tx.send(Event::Warning(format!(
+            "the raw bytes could not all be delivered: {err}"
+        )));
+    }
+    let (mut offset, cap) = (0, Limits::browser().outbound());
+    loop {
+        match decode_frame(&bytes[offset..], cap) {
+            Ok(Decoded::Frame { consumed, .. }) => {
+                offset += consumed;
+                let _ = tx.send(Event::Sent);
+            }
+            Ok(Decoded::Incomplete { .. }) if offset == bytes.len() => return,
+            Ok(Decoded::Incomplete { .. }) => {
+                let header = &bytes[offset..bytes.len().min(offset + HEADER_LEN)];
+                let what = match <[u8; HEADER_LEN]>::try_from(header) {
+                    Ok(header) => format!(
+                        "a frame whose header announces {} bytes, of which {} follow",
+                        u32::from_ne_bytes(header),
+                        bytes.len() - offset - HEADER_LEN
+                    ),
+                    Err(_) => format!("{} bytes of a header", header.len()),
+                };
+                let _ = tx.send(Event::Note(format!(
+                    "the raw bytes end at offset {offset} inside {what}: the host sees its stdin end mid-frame"
+                )));
+                return;
+            }
+            Err(err) => {
+                let _ = tx.send(Event::Note(format!("the raw bytes: {err}")));
+                return;
+            }
+        }
+    }
 }
 
 /// Reads the host's stdout as the browser does, with the browser's limit and rules.

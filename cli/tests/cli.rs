@@ -883,3 +883,65 @@ fn manifest_check_starts_the_host_as_the_browser_would() {
         "{report}"
     );
 }
+
+#[test]
+fn run_raw_sends_exact_bytes_malformed_frames_included() {
+    let dir = scratch("run_raw");
+    let mut raw = Vec::new();
+    for payload in [&br#"{"a":1}"#[..], b"[1,", br#""ok""#] {
+        raw.extend_from_slice(&(payload.len() as u32).to_ne_bytes());
+        raw.extend_from_slice(payload);
+    }
+    raw.extend_from_slice(&9u32.to_ne_bytes()[..3]); // a header cut short
+    let file = dir.join("frames.bin");
+    std::fs::write(&file, &raw).unwrap();
+    let out = nmframe(
+        &[
+            "run",
+            "--raw",
+            file.to_str().unwrap(),
+            "--",
+            NMFRAME,
+            "echo",
+        ],
+        b"",
+        None,
+    );
+    let replies = lines(&out);
+    assert_eq!(replies.len(), 3, "{replies:?}");
+    assert_eq!(replies[0], r#"{"a":1}"#);
+    assert!(
+        replies[1].starts_with(r#"{"error":"payload is not valid JSON at byte 3"#),
+        "the echo host answers the invalid frame and goes on: {replies:?}"
+    );
+    assert_eq!(replies[2], r#""ok""#);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("the raw bytes end at offset 26 inside 3 bytes of a header"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("stream ended inside a frame header at offset 26"),
+        "the host's own diagnosis comes through: {stderr}"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the host exits 1 on a cut stream"
+    );
+
+    // The same bytes from stdin, and flags that make no sense with --raw are refused.
+    let out = nmframe(
+        &["run", "--raw", "-", "--", NMFRAME, "echo"],
+        &raw[..26],
+        None,
+    );
+    assert_eq!(lines(&out).len(), 3);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = nmframe(
+        &["run", "--raw", "-", "-m", "{}", "--", NMFRAME, "echo"],
+        b"",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

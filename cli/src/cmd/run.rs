@@ -28,6 +28,20 @@ pub(crate) fn cmd_run(args: RunArgs) -> u8 {
                 .map(|m| m.clone().into_bytes())
                 .collect(),
         )
+    } else if let Some(raw) = &args.raw {
+        let bytes = if raw.as_os_str() == "-" {
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut io::stdin(), &mut bytes).map(|_| bytes)
+        } else {
+            std::fs::read(raw)
+        };
+        match bytes {
+            Ok(bytes) => Messages::Raw(bytes),
+            Err(e) => {
+                problem(&format!("cannot read {}: {e}", raw.display()));
+                return SETUP;
+            }
+        }
     } else if let Some(file) = &args.file {
         match std::fs::File::open(file) {
             Ok(f) => Messages::Lines(Box::new(io::BufReader::new(f))),
