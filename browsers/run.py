@@ -38,6 +38,7 @@ EXTENSION = ROOT / "browsers" / "extension"
 GECKO_ID = "conformance@nmframe.dev"
 CHROMIUM = "/usr/lib/chromium/chromium"  # not /usr/bin/chromium: that wrapper adds extension flags
 FIREFOX = "firefox-esr"
+TESTED = ROOT / "browsers" / "TESTED.md"  # the versions the suite has passed on
 MiB = 1 << 20
 BROKEN = ROOT / "cli" / "tests" / "hosts"
 BROKEN_HOSTS = ["bad_output.py", "prints_text.py", "big_reply.py"]
@@ -391,29 +392,47 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the profiles and logs")
     parser.add_argument("--probe", metavar="MiB,...",
                         help="instead of the suite: send messages of these sizes to find the browser's limit")
+    parser.add_argument("--record", action="store_true",
+                        help=f"append this run's versions and results to {TESTED.relative_to(ROOT)}")
     args = parser.parse_args()
     browsers = ["chromium", "firefox"] if args.browser == "all" else [args.browser]
 
     hosts = build_hosts()
     cli = str(target_dir() / "release" / "nmframe")
     results = []
+    tested = []
     for browser in browsers:
         exe = CHROMIUM if browser == "chromium" else shutil.which(FIREFOX)
         if not exe or not os.access(exe, os.X_OK):
             log(f"FAIL {browser:8} not installed (scripts/setup.sh installs Debian's chromium and firefox-esr)")
             results.append({"ok": False})
             continue
-        log(f"== {browser}: {version(exe)}")
+        name = version(exe)
+        log(f"== {browser}: {name}")
         probe = [int(x) for x in args.probe.split(",")] if args.probe else None
         r = Run(browser, hosts, cli, args.timeout, probe)
+        started = time.monotonic()
+        cases = []
         try:
-            results += r.execute()
+            cases = r.execute()
         finally:
             if args.keep:
                 log(f"[{browser}] kept {r.tmp}")
             else:
                 shutil.rmtree(r.tmp, ignore_errors=True)
+        results += cases
+        ok = sum(1 for c in cases if c["ok"])
+        tested.append(f"| {time.strftime('%Y-%m-%d')} | {name} | {ok} of {len(cases)} passed | "
+                      f"{time.monotonic() - started:.0f} s |")
     passed = sum(1 for c in results if c["ok"])
+    # The versions this run tested, as rows of browsers/TESTED.md: the one place that says
+    # which browser versions nmframe has passed on.
+    for row in tested:
+        log(f"tested: {row}")
+    if args.record and not args.probe:
+        with open(TESTED, "a", encoding="utf-8") as f:
+            f.writelines(row + "\n" for row in tested)
+        log(f"recorded in {TESTED.relative_to(ROOT)}")
     log(f"{passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1
 

@@ -14,7 +14,8 @@ pub const MAX_HOST_TO_BROWSER: u32 = 1024 * 1024;
 /// [`CHROMIUM_MAX_BROWSER_TO_HOST`].
 pub const MAX_BROWSER_TO_HOST: u32 = u32::MAX;
 
-/// The largest message Chromium delivers to a host (64 MiB, measured on Chromium 156).
+/// The largest message Chromium delivers to a host: 64 MiB (measured by the repository's
+/// browser suite; `browsers/TESTED.md` lists the versions).
 /// A host that only serves Chromium can lower its inbound cap to this with
 /// [`Limits::with_max_inbound`].
 pub const CHROMIUM_MAX_BROWSER_TO_HOST: u32 = 64 * 1024 * 1024;

@@ -79,7 +79,7 @@ impl HostStdio {
     /// The capacity to ask for the stdin pipe on Linux (1 MiB by default, the
     /// unprivileged maximum; `None` leaves it). Firefox writes a large message a pipe's
     /// worth at a time and slows down with every slice: 64 MiB took 23.7 s through the
-    /// default 64 KiB pipe and 3.0 s through a 1 MiB one (Firefox 140 ESR). Failure is
+    /// default 64 KiB pipe and 3.0 s through a 1 MiB one (Firefox ESR). Failure is
     /// ignored: stdin may not be a pipe, or the user's pipe quota may be spent.
     #[must_use]
     pub fn pipe_size(mut self, bytes: Option<usize>) -> Self {
