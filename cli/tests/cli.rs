@@ -394,7 +394,17 @@ fn manifest_install_check_list_uninstall() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let chromium = home.join(".config/chromium/NativeMessagingHosts/com.example.echo.json");
     let firefox = home.join(".mozilla/native-messaging-hosts/com.example.echo.json");
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(&chromium).unwrap()).unwrap();
+    let written = std::fs::read_to_string(&chromium).unwrap();
+    let m: serde_json::Value = serde_json::from_str(&written).unwrap();
+    let keys: Vec<&str> = written
+        .lines()
+        .filter_map(|line| line.strip_prefix("  \"")?.split('"').next())
+        .collect();
+    assert_eq!(
+        keys,
+        ["name", "description", "path", "type", "allowed_origins"],
+        "one key per line, for people who open it:\n{written}"
+    );
     assert_eq!(
         m,
         serde_json::json!({"name":"com.example.echo","description":"A native-messaging host","path":exe,"type":"stdio","allowed_origins":[ORIGIN]})

@@ -89,8 +89,8 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
             }
         };
         let file = dir.join(format!("{name}.json"));
-        let mut text =
-            nmframe::simd_json::to_string_pretty(&manifest).expect("a manifest serializes");
+        // serde_json's layout: simd-json's pretty printer puts most keys on one line.
+        let mut text = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
         text.push('\n');
         if let Err(e) = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, text)) {
             problem(&format!("cannot write {}: {e}", file.display()));
