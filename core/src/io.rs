@@ -421,7 +421,8 @@ pub(crate) fn write_all_vectored<W: Write + ?Sized>(
     Ok(())
 }
 
-/// The process's stdin and stdout as a host's reader and writer of frames, set up by
+/// The process's stdin and stdout as a host's reader and writer of frames, for a loop of
+/// your own ([`Server::stdio`](crate::Server::stdio) is the loop written once), set up by
 /// [`HostStdio`] with its defaults and, on Unix, the stdout guard: `println!` and
 /// anything else written to descriptor 1 goes to stderr (the browser's log) instead of
 /// into the stream.
@@ -433,11 +434,20 @@ pub(crate) fn write_all_vectored<W: Write + ?Sized>(
 /// choices.
 ///
 /// ```no_run
+/// use std::io::Write as _;
 /// use nmframe::{stdio, Limits};
 ///
 /// let (reader, mut writer) = stdio(Limits::host())?;
 /// for frame in reader {
-///     writer.send(&frame?)?; // echo
+///     match writer.send(&frame?) {
+///         // echo; the browser went away, or the stream broke: stop
+///         Err(err) if err.is_disconnect() => break,
+///         Err(err) if err.is_fatal() => return Err(err),
+///         // refused (over 1 MiB), nothing written: say so (not eprintln!, which
+///         // panics once the browser has closed stderr) and go on
+///         Err(err) => drop(writeln!(std::io::stderr(), "not echoed: {err}")),
+///         Ok(()) => {}
+///     }
 /// }
 /// # Ok::<(), nmframe::Error>(())
 /// ```
