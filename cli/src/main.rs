@@ -80,6 +80,35 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
         _browser_args: Vec<OsString>,
     },
+    /// See every frame between a real browser and a real host: a transparent proxy that
+    /// the browser starts in the host's place.
+    ///
+    /// It starts HOST with the arguments it was given (the browser's, from a wrapper) in
+    /// the host's directory, forwards both directions unchanged, and appends one JSON line
+    /// per event to the log: each frame with its verdict under the browser's rules, the
+    /// host's stderr lines, the ends of both streams, the host's exit. It exits with the
+    /// host's code. `tap install` puts it in front of an installed host; `tap show`
+    /// reads a log.
+    ///
+    /// Example: nmframe tap install --name com.example.host --log /tmp/host.log
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+    Tap {
+        #[command(subcommand)]
+        action: Option<TapCmd>,
+        /// Where to append the log, one JSON line per event.
+        #[arg(long, value_name = "FILE", required = true)]
+        log: Option<PathBuf>,
+        /// Log every payload whole (default: the first 64 bytes of each).
+        #[arg(long)]
+        bodies: bool,
+        /// Whose rules to judge the host's output by (default: told by the arguments, as
+        /// nmframe::Caller reads them).
+        #[arg(long, value_parser = browser_parser())]
+        browser: Option<nmframe::Browser>,
+        /// The host and its arguments (after `--`).
+        #[arg(last = true, value_name = "HOST", required = true)]
+        command: Vec<OsString>,
+    },
     /// Runs the echo host under `run` with a built-in set of messages, and prints a
     /// transcript with timings. Inside a clone of the nmframe repository it also builds
     /// and runs the C example host; --host adds any other.
@@ -146,6 +175,69 @@ struct RunArgs {
     /// The host and its arguments (after `--`).
     #[arg(last = true, value_name = "HOST")]
     host: Vec<OsString>,
+}
+
+#[derive(Subcommand)]
+enum TapCmd {
+    /// A tap log as a timeline, with the diagnosis of what went wrong.
+    ///
+    /// Example: nmframe tap show /tmp/host.log --follow
+    Show {
+        /// The log `nmframe tap --log` writes.
+        file: PathBuf,
+        /// Keep showing lines as the tap writes them, until the host's session ends.
+        #[arg(long, conflicts_with = "messages")]
+        follow: bool,
+        /// Instead: print the messages of one direction as NDJSON (needs a log written
+        /// with --bodies), to replay with `nmframe run --file`.
+        #[arg(long, value_enum, value_name = "DIRECTION")]
+        messages: Option<Direction>,
+    },
+    /// Put the tap in front of an installed host: its manifest then starts a wrapper that
+    /// runs `nmframe tap`; `tap uninstall` restores the manifest.
+    ///
+    /// Example: nmframe tap install --name com.example.host --log /tmp/host.log
+    Install {
+        #[command(flatten)]
+        place: TapPlace,
+        /// Where the tap appends its log.
+        #[arg(long, value_name = "FILE")]
+        log: PathBuf,
+        /// Log every payload whole.
+        #[arg(long)]
+        bodies: bool,
+    },
+    /// Take the tap away: restore the manifests `tap install` changed.
+    ///
+    /// Example: nmframe tap uninstall --name com.example.host
+    Uninstall {
+        #[command(flatten)]
+        place: TapPlace,
+    },
+}
+
+/// Which installed manifests `tap install` and `uninstall` change.
+#[derive(Args, Clone)]
+struct TapPlace {
+    /// The host's name, e.g. com.example.host.
+    #[arg(long)]
+    name: String,
+    /// The browser(s) whose manifest to change; repeatable. Default: every one that has a
+    /// manifest of that name.
+    #[arg(long, value_enum)]
+    browser: Vec<Target>,
+    /// Chromium's --user-data-dir: look in its NativeMessagingHosts folder too.
+    #[arg(long, value_name = "DIR")]
+    user_data_dir: Option<PathBuf>,
+}
+
+/// A direction of the stream, for `tap show --messages`.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Direction {
+    /// Browser → host.
+    ToHost,
+    /// Host → browser.
+    ToBrowser,
 }
 
 #[derive(Subcommand)]
@@ -260,6 +352,40 @@ fn main() -> ExitCode {
             }
         },
         Cmd::Demo { hosts } => cmd::demo::cmd_demo(hosts),
+        Cmd::Tap {
+            action,
+            log,
+            bodies,
+            browser,
+            command,
+        } => match action {
+            None => cmd::tap::cmd_tap(&log.expect("required"), bodies, browser, &command),
+            Some(TapCmd::Show {
+                file,
+                follow,
+                messages,
+            }) => match messages {
+                Some(Direction::ToHost) => {
+                    cmd::tap_show::cmd_messages(&file, cmd::tap::Dir::ToHost)
+                }
+                Some(Direction::ToBrowser) => {
+                    cmd::tap_show::cmd_messages(&file, cmd::tap::Dir::ToBrowser)
+                }
+                None => cmd::tap_show::cmd_show(&file, follow),
+            },
+            Some(TapCmd::Install { place, log, bodies }) => cmd::tap_install::tap_install(
+                &place.name,
+                &place.browser,
+                place.user_data_dir.as_deref(),
+                &log,
+                bodies,
+            ),
+            Some(TapCmd::Uninstall { place }) => cmd::tap_install::tap_uninstall(
+                &place.name,
+                &place.browser,
+                place.user_data_dir.as_deref(),
+            ),
+        },
     };
     ExitCode::from(code)
 }

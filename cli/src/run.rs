@@ -153,7 +153,7 @@ impl Messages {
     }
 }
 
-enum Event {
+pub(crate) enum Event {
     Sent,
     InputError(RunError),
     InputDone(Instant),
@@ -498,19 +498,8 @@ fn spawn_reader(
                     continue;
                 }
                 Ok(None) => {}
-                Err(err @ Error::FrameTooLarge { .. }) => {
-                    let Error::FrameTooLarge { len, .. } = err else {
-                        unreachable!()
-                    };
-                    let browser_says = match browser {
-                        Browser::Chromium | Browser::Unknown => {
-                            "Error when communicating with the native messaging host.".to_string()
-                        }
-                        Browser::Firefox => format!(
-                            "Native application tried to send a message of {len} bytes, which exceeds the limit of \
-                             {MAX_HOST_TO_BROWSER} bytes."
-                        ),
-                    };
+                Err(err @ Error::FrameTooLarge { len, .. }) => {
+                    let browser_says = oversized(browser, len);
                     let bytes = decoder.buffered_bytes();
                     let diagnosis =
                         format!("{err}\n  bytes at offset {offset}: {}", preview(bytes, 48));
@@ -522,8 +511,7 @@ fn spawn_reader(
                 }
                 Err(err) => {
                     let _ = tx.send(Event::Fatal {
-                        browser_says: "Error when communicating with the native messaging host."
-                            .into(),
+                        browser_says: CHROMIUM_SAYS.into(),
                         diagnosis: err.to_string(),
                     });
                     return;
@@ -534,8 +522,7 @@ fn spawn_reader(
                     let event = match decoder.finish() {
                         Ok(()) => Event::Eof,
                         Err(err) => Event::Fatal {
-                            browser_says:
-                                "Error when communicating with the native messaging host.".into(),
+                            browser_says: CHROMIUM_SAYS.into(),
                             diagnosis: format!(
                                 "the host closed its stdout mid-frame: {err}\n  bytes at offset {}: {}",
                                 decoder.offset(),
@@ -559,9 +546,23 @@ fn spawn_reader(
     });
 }
 
+/// What `browser` says when a host announces a reply of `len` bytes, over 1 MiB.
+pub(crate) fn oversized(browser: Browser, len: u64) -> String {
+    match browser {
+        Browser::Chromium | Browser::Unknown => CHROMIUM_SAYS.to_owned(),
+        Browser::Firefox => format!(
+            "Native application tried to send a message of {len} bytes, which exceeds the limit of \
+             {MAX_HOST_TO_BROWSER} bytes."
+        ),
+    }
+}
+
+/// Chromium's one message for every host failure that closes the port.
+pub(crate) const CHROMIUM_SAYS: &str = "Error when communicating with the native messaging host.";
+
 /// What the browser does with one frame from the host (measured: docs/PROTOCOL.md,
 /// "What the browsers do with bad output").
-fn judge(
+pub(crate) fn judge(
     browser: Browser,
     mut frame: BytesMut,
     offset: u64,

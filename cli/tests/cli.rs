@@ -5,22 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const NMFRAME: &str = env!("CARGO_BIN_EXE_nmframe");
-const ORIGIN: &str = "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/";
-
-fn host(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/hosts")
-        .join(name)
-}
-
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
+use common::{NMFRAME, ORIGIN, host, scratch};
 
 fn nmframe(args: &[&str], stdin: &[u8], home: Option<&Path>) -> Output {
     let mut cmd = Command::new(NMFRAME);

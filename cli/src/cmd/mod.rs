@@ -8,6 +8,9 @@ pub mod dump;
 pub mod echo;
 pub mod manifest;
 pub mod run;
+pub mod tap;
+pub mod tap_install;
+pub mod tap_show;
 
 pub(crate) fn home() -> PathBuf {
     std::env::var_os("HOME")

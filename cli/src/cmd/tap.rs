@@ -1,0 +1,684 @@
+//! `nmframe tap`: a transparent proxy between a real browser and a real host, started by
+//! the browser in the host's place. It forwards both directions unchanged and writes one
+//! JSON line per event to a log: every frame with its verdict under the browser's rules,
+//! the host's stderr, the ends of both streams, the host's exit.
+
+use std::ffi::OsString;
+use std::io::{self, BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::BytesMut;
+use nmframe::{Browser, Caller, HEADER_LEN, HostStdio, JsonDecoder, Limits, MAX_HOST_TO_BROWSER};
+use serde::{Deserialize, Serialize};
+
+use crate::out::problem;
+use crate::run::{CHROMIUM_SAYS, EXIT_GRACE, Event, judge, oversized};
+use crate::{MISBEHAVED, SETUP};
+
+/// Bytes of a payload kept in the log without `--bodies`.
+const HEAD: usize = 64;
+
+/// Log lines waiting for the writer thread: past this, lines are counted as lost rather
+/// than ever blocking a stream.
+const LOG_QUEUE: usize = 16 * 1024;
+
+/// One line of the log. Fields that do not apply to an event are left out.
+#[derive(Serialize, Deserialize, Default, Debug, Clone)]
+pub(crate) struct Entry {
+    /// Seconds since the tap started.
+    pub t: f64,
+    /// `start`, `frame`, `stderr`, `eof`, `cut`, `closed`, `spawn_failed`, `killed`,
+    /// `exit`, `lost`, `end`.
+    pub event: String,
+    /// `to_host` (browser → host) or `to_browser`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<String>,
+    /// Stream offset of the frame's header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Payload length, as the header announced it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub len: Option<u64>,
+    /// The first bytes of the payload (lossy UTF-8), without `--bodies`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+    /// The whole payload (lossy UTF-8), with `--bodies`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// `ok`, `dropped` (the browser drops or alters it, the port stays open) or `fatal`
+    /// (the browser closes the port).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    /// Why, for a frame that is not `ok`; what happened, for other events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+    /// What the browser tells the extension when it closes the port.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser_says: Option<String>,
+    /// A line the host wrote to stderr.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// `start`: the browser whose rules apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
+    /// `start`: the host's command line, the browser's arguments included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argv: Option<Vec<String>>,
+    /// `start`: the host's working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// `start`: wall-clock time, milliseconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unix_ms: Option<u64>,
+    /// `exit`: the host's exit code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<i32>,
+    /// `exit`: the signal that ended the host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signal: Option<i32>,
+    /// `exit`: milliseconds between the browser closing the host's stdin and the exit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after_eof_ms: Option<u64>,
+    /// `lost`: log lines dropped because the log could not keep up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+}
+
+impl Entry {
+    fn new(event: &str) -> Entry {
+        Entry {
+            event: event.to_owned(),
+            ..Entry::default()
+        }
+    }
+
+    fn dir(mut self, dir: Dir) -> Entry {
+        self.dir = Some(dir.name().to_owned());
+        self
+    }
+
+    fn why(mut self, why: impl Into<String>) -> Entry {
+        self.why = Some(why.into());
+        self
+    }
+}
+
+/// Which way bytes go.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Dir {
+    ToHost,
+    ToBrowser,
+}
+
+impl Dir {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Dir::ToHost => "to_host",
+            Dir::ToBrowser => "to_browser",
+        }
+    }
+}
+
+/// The log: events go to a writer thread through a bounded queue, so that a slow or
+/// broken log file never holds up a stream.
+#[derive(Clone)]
+struct Log {
+    tx: SyncSender<Entry>,
+    lost: Arc<AtomicU64>,
+    start: Instant,
+}
+
+impl Log {
+    /// Opens `path` (appending) and starts the writer. When the file cannot be opened or
+    /// written, the lines go to stderr instead, prefixed, and the tap goes on.
+    fn open(path: &Path) -> (Log, thread::JoinHandle<()>) {
+        let (tx, rx) = mpsc::sync_channel(LOG_QUEUE);
+        let lost = Arc::new(AtomicU64::new(0));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path);
+        let sink: Box<dyn Write + Send> = match file {
+            Ok(file) => Box::new(BufWriter::new(file)),
+            Err(err) => {
+                problem(&format!(
+                    "tap: cannot open the log {}: {err}; logging to stderr",
+                    path.display()
+                ));
+                Box::new(StderrLog)
+            }
+        };
+        let writer = {
+            let lost = Arc::clone(&lost);
+            thread::spawn(move || write_log(rx, sink, &lost))
+        };
+        let log = Log {
+            tx,
+            lost,
+            start: Instant::now(),
+        };
+        (log, writer)
+    }
+
+    fn send(&self, mut entry: Entry) {
+        entry.t = (self.start.elapsed().as_secs_f64() * 1e6).round() / 1e6;
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(entry) {
+            self.lost.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The last entry: waits for room rather than be lost, since the writer stops at it.
+    fn end(self) {
+        let entry = Entry {
+            t: (self.start.elapsed().as_secs_f64() * 1e6).round() / 1e6,
+            ..Entry::new("end")
+        };
+        let _ = self.tx.send(entry);
+    }
+}
+
+/// Log lines on stderr, for when the log file cannot be written.
+struct StderrLog;
+
+impl Write for StderrLog {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut err = io::stderr().lock();
+        err.write_all(b"nmframe tap log: ")?;
+        err.write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
+
+fn write_log(rx: Receiver<Entry>, mut sink: Box<dyn Write + Send>, lost: &AtomicU64) {
+    let mut to_stderr = false;
+    let mut last_t = 0.0;
+    for entry in rx {
+        let dropped = lost.swap(0, Ordering::Relaxed);
+        last_t = entry.t;
+        // The tap's last word: a forwarding thread may still hold a sender (blocked on a
+        // browser that keeps its end open), and the tap does not wait for it.
+        let last = entry.event == "end";
+        let mut lines = Vec::with_capacity(2);
+        if dropped > 0 {
+            lines.push(Entry {
+                t: entry.t,
+                count: Some(dropped),
+                ..Entry::new("lost")
+            });
+        }
+        lines.push(entry);
+        for line in lines {
+            let mut text = serde_json::to_vec(&line).expect("a log entry serializes");
+            text.push(b'\n');
+            let written = sink.write_all(&text).and_then(|()| sink.flush());
+            if let Err(err) = written
+                && !to_stderr
+            {
+                problem(&format!(
+                    "tap: writing the log failed: {err}; logging to stderr"
+                ));
+                to_stderr = true;
+                sink = Box::new(StderrLog);
+                let _ = sink.write_all(&text);
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    let dropped = lost.swap(0, Ordering::Relaxed);
+    if dropped > 0 {
+        let line = Entry {
+            t: last_t,
+            count: Some(dropped),
+            ..Entry::new("lost")
+        };
+        let mut text = serde_json::to_vec(&line).expect("a log entry serializes");
+        text.push(b'\n');
+        let _ = sink.write_all(&text).and_then(|()| sink.flush());
+    }
+}
+
+/// Follows the frames in one direction as the bytes go by, without holding the stream
+/// up: headers, the first bytes of each payload (or all of it), and for the host's
+/// replies the whole payload, to judge it as the browser would.
+struct Tracker {
+    dir: Dir,
+    browser: Browser,
+    bodies: bool,
+    log: Log,
+    json: JsonDecoder,
+    /// Stream offset of the next byte.
+    offset: u64,
+    header: [u8; HEADER_LEN],
+    header_have: usize,
+    /// The current frame: its header's offset, announced length, and bytes still due.
+    frame: Option<(u64, u64, u64)>,
+    payload: BytesMut,
+    /// Past a header the browser would not read on (over 1 MiB from the host): no frame
+    /// boundary can be trusted, the rest is forwarded uncounted.
+    lost_sync: bool,
+}
+
+impl Tracker {
+    fn new(dir: Dir, browser: Browser, bodies: bool, log: Log) -> Tracker {
+        Tracker {
+            dir,
+            browser,
+            bodies,
+            log,
+            json: JsonDecoder::new(),
+            offset: 0,
+            header: [0; HEADER_LEN],
+            header_have: 0,
+            frame: None,
+            payload: BytesMut::new(),
+            lost_sync: false,
+        }
+    }
+
+    /// Whether the whole payload is kept: the host's replies are judged whole.
+    fn keeps_all(&self) -> bool {
+        self.bodies || self.dir == Dir::ToBrowser
+    }
+
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() && !self.lost_sync {
+            match self.frame {
+                None => {
+                    let take = (HEADER_LEN - self.header_have).min(bytes.len());
+                    self.header[self.header_have..self.header_have + take]
+                        .copy_from_slice(&bytes[..take]);
+                    self.header_have += take;
+                    self.offset += take as u64;
+                    bytes = &bytes[take..];
+                    if self.header_have == HEADER_LEN {
+                        self.header_have = 0;
+                        if let Some(mut fatal) = self.start_frame() {
+                            // What the browser refused to read on: often a line of text.
+                            let mut seen = self.header.to_vec();
+                            seen.extend_from_slice(&bytes[..bytes.len().min(HEAD - HEADER_LEN)]);
+                            fatal.head = Some(String::from_utf8_lossy(&seen).into_owned());
+                            self.log.send(fatal);
+                        }
+                    }
+                }
+                Some((at, len, due)) => {
+                    let take = (due.min(bytes.len() as u64)) as usize;
+                    let keep = if self.keeps_all() {
+                        take
+                    } else {
+                        take.min(HEAD.saturating_sub(self.payload.len()))
+                    };
+                    self.payload.extend_from_slice(&bytes[..keep]);
+                    self.offset += take as u64;
+                    bytes = &bytes[take..];
+                    if due == take as u64 {
+                        self.frame = None;
+                        self.finish_frame(at, len);
+                    } else {
+                        self.frame = Some((at, len, due - take as u64));
+                    }
+                }
+            }
+        }
+        self.offset += bytes.len() as u64;
+    }
+
+    /// Takes the header just read; a header the browser stops at comes back as its log
+    /// entry, for `feed` to add the bytes that follow it.
+    fn start_frame(&mut self) -> Option<Entry> {
+        let at = self.offset - HEADER_LEN as u64;
+        let len = u64::from(u32::from_ne_bytes(self.header));
+        if self.dir == Dir::ToBrowser && len > u64::from(MAX_HOST_TO_BROWSER) {
+            // The browser stops here: its reader refuses the header before any payload.
+            let err = nmframe::decode_frame(&self.header, Limits::browser().inbound())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            self.lost_sync = true;
+            return Some(Entry {
+                offset: Some(at),
+                len: Some(len),
+                verdict: Some("fatal".into()),
+                browser_says: Some(oversized(self.browser, len)),
+                ..Entry::new("frame").dir(self.dir).why(format!(
+                    "{err}; {} closes the port and stops reading",
+                    self.browser
+                ))
+            });
+        }
+        self.payload.clear();
+        if len == 0 {
+            self.finish_frame(at, 0);
+        } else {
+            self.frame = Some((at, len, len));
+        }
+        None
+    }
+
+    fn finish_frame(&mut self, at: u64, len: u64) {
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        let mut entry = Entry {
+            offset: Some(at),
+            len: Some(len),
+            ..Entry::new("frame").dir(self.dir)
+        };
+        if self.bodies {
+            entry.body = Some(text(&self.payload));
+        } else {
+            entry.head = Some(text(&self.payload[..self.payload.len().min(HEAD)]));
+        }
+        if self.dir == Dir::ToBrowser {
+            let payload = self.payload.split();
+            let events = judge(self.browser, payload, at, &mut self.json, self.log.start);
+            let (mut verdict, mut why, mut says) = ("ok", Vec::new(), None);
+            for event in events {
+                match event {
+                    Event::Dropped(text) => {
+                        verdict = "dropped";
+                        why.push(text);
+                    }
+                    Event::Fatal {
+                        browser_says,
+                        diagnosis,
+                    } => {
+                        verdict = "fatal";
+                        why.push(diagnosis);
+                        says = Some(browser_says);
+                        self.lost_sync = true;
+                    }
+                    _ => {}
+                }
+            }
+            entry.verdict = Some(verdict.to_owned());
+            entry.why = (!why.is_empty()).then(|| why.join("; "));
+            entry.browser_says = says;
+        }
+        self.log.send(entry);
+    }
+
+    /// The stream ended: at a boundary, or inside a frame.
+    fn end(&mut self) {
+        let cut = match self.frame {
+            _ if self.lost_sync => None,
+            Some((at, len, due)) => Some(format!(
+                "the stream ended inside the frame at offset {at}: {} of its {len} bytes arrived",
+                len - due
+            )),
+            None if self.header_have > 0 => Some(format!(
+                "the stream ended inside a header at offset {}: {} of 4 bytes arrived",
+                self.offset - self.header_have as u64,
+                self.header_have
+            )),
+            None => None,
+        };
+        match cut {
+            Some(why) => {
+                let mut entry = Entry::new("cut").dir(self.dir).why(why);
+                if self.dir == Dir::ToBrowser {
+                    entry.browser_says = Some(match self.browser {
+                        Browser::Firefox => "An unexpected error occurred".into(),
+                        _ => CHROMIUM_SAYS.into(),
+                    });
+                }
+                self.log.send(entry);
+            }
+            None => self.log.send(Entry::new("eof").dir(self.dir)),
+        }
+    }
+}
+
+/// Copies `from` to `to` as bytes arrive, watching the frames go by.
+///
+/// Returns when `from` ends, or when `to` will take no more: then the rest of `from` is
+/// read and thrown away when `drain` is set (so that the writer on the other side is not
+/// blocked by a reader that is gone), or left unread.
+fn forward(mut from: impl Read, mut to: impl Write, tracker: &mut Tracker, drain: bool) {
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => {
+                tracker.log.send(
+                    Entry::new("closed")
+                        .dir(tracker.dir)
+                        .why(format!("reading failed: {err}")),
+                );
+                break;
+            }
+        };
+        if let Err(err) = to.write_all(&buf[..n]).and_then(|()| to.flush()) {
+            let who = match tracker.dir {
+                Dir::ToHost => "the host stopped reading its stdin",
+                Dir::ToBrowser => "the browser stopped reading the host's stdout",
+            };
+            tracker.feed(&buf[..n]);
+            tracker.log.send(
+                Entry::new("closed")
+                    .dir(tracker.dir)
+                    .why(format!("{who}: {err}")),
+            );
+            if drain {
+                while let Ok(1..) = from.read(&mut buf) {}
+            }
+            return;
+        }
+        tracker.feed(&buf[..n]);
+    }
+    tracker.end();
+}
+
+/// `nmframe tap --log FILE [--bodies] [--browser B] -- HOST [ARGS...]`.
+pub(crate) fn cmd_tap(
+    log_path: &Path,
+    bodies: bool,
+    browser: Option<Browser>,
+    command: &[OsString],
+) -> u8 {
+    let Some((host, args)) = command.split_first() else {
+        problem("tap needs the host to start, after --");
+        return crate::USAGE;
+    };
+    let argv: Vec<String> = command
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let browser = match browser.unwrap_or(Caller::from_args(&argv).browser) {
+        Browser::Unknown => Browser::Chromium,
+        known => known,
+    };
+    let host_path = PathBuf::from(host);
+    // The browser starts a host in the host's own directory; the tap, started in its
+    // place, does the same for the real one.
+    let cwd = host_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::current_dir().ok())
+        .unwrap_or_default();
+    let (log, log_writer) = Log::open(log_path);
+    let unix_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    log.send(Entry {
+        browser: Some(browser.to_string()),
+        argv: Some(argv),
+        cwd: Some(cwd.display().to_string()),
+        unix_ms: Some(unix_ms),
+        ..Entry::new("start")
+    });
+    let code = tap(&log, &host_path, args, &cwd, browser, bodies);
+    log.end();
+    let _ = log_writer.join();
+    code
+}
+
+fn tap(
+    log: &Log,
+    host: &Path,
+    args: &[OsString],
+    cwd: &Path,
+    browser: Browser,
+    bodies: bool,
+) -> u8 {
+    // The tap's own stdio as a host's: SIGPIPE ignored, the stdin pipe enlarged as hosts
+    // on nmframe do (Firefox writes a pipe's worth at a time), and fd 1 guarded so that
+    // dropping the writer is what closes the browser's pipe.
+    let (stdin, stdout) = match HostStdio::new().open() {
+        Ok(stdio) => stdio,
+        Err(err) => {
+            log.send(Entry::new("spawn_failed").why(format!("the tap's own stdio: {err}")));
+            problem(&format!("tap: {err}"));
+            return SETUP;
+        }
+    };
+    let mut child = match Command::new(host)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(err) => {
+            let why = format!("cannot start {}: {err}", host.display());
+            log.send(Entry::new("spawn_failed").why(why.clone()));
+            problem(&format!("tap: {why}"));
+            return 127;
+        }
+    };
+    let eof_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let to_host = {
+        let mut tracker = Tracker::new(Dir::ToHost, browser, bodies, log.clone());
+        let host_stdin = child.stdin.take().expect("piped");
+        let eof_at = Arc::clone(&eof_at);
+        thread::spawn(move || {
+            forward(stdin, host_stdin, &mut tracker, true);
+            // The host's stdin is closed now (dropped): the browser has disconnected, or
+            // the host stopped reading.
+            eof_at
+                .lock()
+                .expect("eof lock")
+                .get_or_insert_with(Instant::now);
+        })
+    };
+    let to_browser = {
+        let mut tracker = Tracker::new(Dir::ToBrowser, browser, bodies, log.clone());
+        let host_stdout = child.stdout.take().expect("piped");
+        thread::spawn(move || forward(host_stdout, stdout, &mut tracker, false))
+    };
+    let stderr = {
+        let host_stderr = child.stderr.take().expect("piped");
+        let log = log.clone();
+        thread::spawn(move || relay_stderr(host_stderr, &log))
+    };
+    drop(to_host);
+    let status = wait_for_host(&mut child, &eof_at, browser, log);
+    // The host is gone; its stdout ends with it, unless a child of its holds it open.
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while !(to_browser.is_finished() && stderr.is_finished()) && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(2));
+    }
+    let after_eof_ms = eof_at
+        .lock()
+        .expect("eof lock")
+        .map(|at| at.elapsed().as_millis() as u64);
+    let mut entry = Entry {
+        after_eof_ms,
+        ..Entry::new("exit")
+    };
+    let code = match status {
+        Some(status) => {
+            entry.code = status.code();
+            entry.signal = signal_of(status);
+            exit_code(status)
+        }
+        None => MISBEHAVED,
+    };
+    log.send(entry);
+    code
+}
+
+/// Waits for the host to exit. Once the browser has closed the host's stdin, the host
+/// has the browser's grace period, then it is killed as the browser would kill it.
+fn wait_for_host(
+    child: &mut Child,
+    eof_at: &Mutex<Option<Instant>>,
+    browser: Browser,
+    log: &Log,
+) -> Option<ExitStatus> {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) => {}
+            Err(_) => return None,
+        }
+        let since_eof = eof_at.lock().expect("eof lock").map(|at| at.elapsed());
+        if since_eof.is_some_and(|d| d > EXIT_GRACE) {
+            log.send(Entry::new("killed").why(format!(
+                "the host was still running {:.1} s after its stdin closed; {browser} kills it \
+                 then (Chromium SIGKILL at 2 s, Firefox SIGTERM at about 3 s): so does the tap",
+                EXIT_GRACE.as_secs_f64()
+            )));
+            let _ = child.kill();
+            return child.wait().ok();
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Copies the host's stderr to the tap's (the browser logs it) and logs each line.
+fn relay_stderr(stderr: impl Read, log: &Log) {
+    let mut reader = io::BufReader::new(stderr);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let _ = io::stderr().write_all(&line);
+                let text = String::from_utf8_lossy(&line);
+                log.send(Entry {
+                    line: Some(text.trim_end_matches(['\n', '\r']).to_owned()),
+                    ..Entry::new("stderr")
+                });
+            }
+        }
+    }
+}
+
+fn signal_of(status: ExitStatus) -> Option<i32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
+    }
+}
+
+/// The host's exit code, passed on; a signal as a shell reports it (128 + N).
+fn exit_code(status: ExitStatus) -> u8 {
+    match (status.code(), signal_of(status)) {
+        (Some(code), _) => code as u8,
+        (None, Some(signal)) => (128 + signal) as u8,
+        (None, None) => MISBEHAVED,
+    }
+}

@@ -1,0 +1,368 @@
+//! `nmframe tap`, through real processes: the test plays the browser on one side of the
+//! tap, a real host runs on the other.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nmframe::{FrameReader, FrameWriter, Limits};
+use nmframe_test_support::exits_within;
+use serde_json::Value;
+
+mod common;
+use common::{NMFRAME, ORIGIN, host, scratch};
+
+/// The tap in front of `host`, started as Chromium starts a host.
+fn tap(log: &Path, extra: &[&str], host: &[&str]) -> Child {
+    Command::new(NMFRAME)
+        .args(["tap", "--log"])
+        .arg(log)
+        .args(extra)
+        .arg("--")
+        .args(host)
+        .arg(ORIGIN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn browser_side(child: &mut Child) -> (FrameWriter<ChildStdin>, FrameReader<ChildStdout>) {
+    (
+        FrameWriter::new(child.stdin.take().unwrap(), Limits::browser()),
+        FrameReader::new(child.stdout.take().unwrap(), Limits::browser()),
+    )
+}
+
+fn log_entries(log: &Path) -> Vec<Value> {
+    std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn events<'a>(entries: &'a [Value], event: &str) -> Vec<&'a Value> {
+    entries.iter().filter(|e| e["event"] == event).collect()
+}
+
+fn show(log: &Path) -> (Option<i32>, String) {
+    let out = Command::new(NMFRAME)
+        .args(["tap", "show"])
+        .arg(log)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_tapped_echo_host_forwards_both_ways_and_logs_every_frame() {
+    let dir = scratch("tap_echo");
+    let log = dir.join("tap.log");
+    let mut child = tap(&log, &["--bodies"], &[NMFRAME, "echo"]);
+    let (mut to, mut from) = browser_side(&mut child);
+    let exact = format!("\"{}\"", "é".repeat((1 << 20) / 2 - 1));
+    assert_eq!(exact.len(), 1 << 20);
+    let messages = [r#"{"a":1}"#.to_owned(), "[\"\\ud800 ☃\"]".to_owned(), exact];
+    for msg in &messages {
+        to.send(msg.as_bytes()).unwrap();
+        assert_eq!(&from.read_frame().unwrap().unwrap()[..], msg.as_bytes());
+    }
+    drop(to);
+    assert!(from.read_frame().unwrap().is_none());
+    assert!(exits_within(&mut child, Duration::from_secs(3)).success());
+
+    let entries = log_entries(&log);
+    let start = &events(&entries, "start")[0];
+    assert_eq!(start["browser"], "Chromium");
+    assert_eq!(start["argv"][1], "echo");
+    assert_eq!(start["argv"][2], ORIGIN);
+    let frames = events(&entries, "frame");
+    assert_eq!(frames.len(), 6);
+    for (i, msg) in messages.iter().enumerate() {
+        for frame in [frames[2 * i], frames[2 * i + 1]] {
+            assert_eq!(frame["len"], msg.len());
+            assert_eq!(frame["body"], msg.as_str());
+        }
+        assert_eq!(frames[2 * i]["dir"], "to_host");
+        assert_eq!(frames[2 * i + 1]["dir"], "to_browser");
+        assert_eq!(frames[2 * i + 1]["verdict"], "ok");
+    }
+    assert_eq!(events(&entries, "eof").len(), 2);
+    let exit = &events(&entries, "exit")[0];
+    assert_eq!(exit["code"], 0);
+    assert!(exit["after_eof_ms"].as_u64().unwrap() < 2000);
+
+    // The log replays: the browser's messages, as NDJSON for `nmframe run --file`.
+    let out = Command::new(NMFRAME)
+        .args(["tap", "show", "--messages", "to-host"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let replay = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(replay.lines().collect::<Vec<_>>(), messages);
+    let (code, shown) = show(&log);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(
+        shown.contains("diagnosis: no problem seen (3 message(s) to the host, 3 from it)"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn bad_output_passes_through_unchanged_and_show_names_the_cause() {
+    let dir = scratch("tap_bad");
+    // What the browser sees through the tap is what it sees without it, byte for byte.
+    let run = |tapped: Option<&Path>, host_name: &str| {
+        let mut cmd = Command::new(NMFRAME);
+        cmd.args([
+            "run", "-m", "[1]", "-m", "[2]", "-m", "[3]", "-m", "[4]", "--",
+        ]);
+        if let Some(log) = tapped {
+            cmd.args([NMFRAME, "tap", "--log"]).arg(log).arg("--");
+        }
+        let out = cmd.arg(host(host_name)).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let cases = [
+        (
+            "prints_text.py",
+            "header bytes look like text (\"/hom\"): something wrote to stdout",
+        ),
+        (
+            "big_reply.py",
+            "announces 2097154 bytes, over the host → browser limit of 1048576 bytes",
+        ),
+        ("bad_output.py", "is not a valid JSON message"),
+    ];
+    for (name, cause) in cases {
+        let log = dir.join(format!("{name}.log"));
+        assert_eq!(run(Some(&log), name), run(None, name), "{name}");
+        let (code, shown) = show(&log);
+        assert_eq!(code, Some(1), "{shown}");
+        let diagnosis: Vec<&str> = shown
+            .lines()
+            .filter(|l| l.starts_with("diagnosis:"))
+            .collect();
+        assert!(
+            diagnosis.iter().any(|l| l.contains(cause)),
+            "{name}: the diagnosis names {cause:?}:\n{shown}"
+        );
+    }
+}
+
+#[test]
+fn a_host_that_exits_mid_frame_is_logged_and_its_exit_code_passed_on() {
+    let dir = scratch("tap_cut");
+    let log = dir.join("tap.log");
+    let host = host("exits_mid_frame.py");
+    let mut child = tap(&log, &[], &[host.to_str().unwrap()]);
+    let (mut to, mut from) = browser_side(&mut child);
+    to.send(b"{}").unwrap();
+    let err = from.read_frame().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            nmframe::Error::TruncatedPayload {
+                expected: 100,
+                received: 5,
+                ..
+            }
+        ),
+        "the browser gets exactly the cut frame: {err:?}"
+    );
+    let status = exits_within(&mut child, Duration::from_secs(3));
+    assert_eq!(status.code(), Some(3));
+    let entries = log_entries(&log);
+    let cut = &events(&entries, "cut")[0];
+    assert_eq!(cut["dir"], "to_browser");
+    assert!(
+        cut["why"]
+            .as_str()
+            .unwrap()
+            .contains("5 of its 100 bytes arrived"),
+        "{cut}"
+    );
+    assert_eq!(events(&entries, "exit")[0]["code"], 3);
+    let (_, shown) = show(&log);
+    assert!(shown.contains("the host exited 3"), "{shown}");
+}
+
+#[test]
+fn a_host_that_never_reads_pushes_back_on_the_browser_through_the_tap() {
+    let dir = scratch("tap_backpressure");
+    let log = dir.join("tap.log");
+    let host = host("never_reads.py");
+    let mut child = tap(&log, &[], &[host.to_str().unwrap()]);
+    let mut stdin = child.stdin.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let writer = std::thread::spawn(move || {
+        let frame = [&1_000_000u32.to_ne_bytes()[..], &vec![b' '; 1_000_000]].concat();
+        let mut sent = 0usize;
+        for _ in 0..64 {
+            if stdin.write_all(&frame).is_err() {
+                break;
+            }
+            sent += frame.len();
+            let _ = tx.send(sent);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    let accepted = rx.try_iter().last().unwrap_or(0);
+    // The host's pipe, the tap's buffer and its enlarged stdin pipe hold a few MB; the
+    // rest must wait, as it would in front of the host itself.
+    assert!(
+        accepted < 8_000_000,
+        "the tap accepted {accepted} bytes for a host that reads nothing"
+    );
+    assert!(!writer.is_finished());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_tap_does_not_outlive_a_browser_that_vanishes() {
+    let dir = scratch("tap_vanish");
+    // The host ignores the end of its stdin: the tap kills it as the browser would.
+    let log = dir.join("never_exits.log");
+    let host = host("never_exits.py");
+    let mut child = tap(&log, &[], &[host.to_str().unwrap()]);
+    let (mut to, mut from) = browser_side(&mut child);
+    to.send(b"[1]").unwrap();
+    assert_eq!(&from.read_frame().unwrap().unwrap()[..], b"[1]");
+    let gone = Instant::now();
+    drop(to);
+    drop(from);
+    let status = exits_within(&mut child, Duration::from_secs(5));
+    assert!(gone.elapsed() < Duration::from_secs(4));
+    assert!(!status.success());
+    let entries = log_entries(&log);
+    assert_eq!(events(&entries, "killed").len(), 1, "{entries:?}");
+
+    // An echo host sees its stdin end and exits at once; the tap follows.
+    let log = dir.join("echo.log");
+    let mut child = tap(&log, &[], &[NMFRAME, "echo"]);
+    let (to, from) = browser_side(&mut child);
+    drop(to);
+    drop(from);
+    assert!(exits_within(&mut child, Duration::from_secs(2)).success());
+}
+
+#[test]
+fn a_log_that_cannot_be_written_goes_to_stderr_and_the_stream_is_untouched() {
+    let mut child = tap(
+        Path::new("/nonexistent-dir/tap.log"),
+        &[],
+        &[NMFRAME, "echo"],
+    );
+    let (mut to, mut from) = browser_side(&mut child);
+    to.send(br#"{"still":"forwarded"}"#).unwrap();
+    assert_eq!(
+        &from.read_frame().unwrap().unwrap()[..],
+        br#"{"still":"forwarded"}"#
+    );
+    drop(to);
+    assert!(exits_within(&mut child, Duration::from_secs(3)).success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(
+        stderr.contains("cannot open the log /nonexistent-dir/tap.log"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"nmframe tap log: {"t":"#) && stderr.contains(r#""event":"frame""#),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn tap_install_puts_the_tap_in_front_of_an_installed_host_and_uninstall_restores_it() {
+    let home = scratch("tap_install_home");
+    let log = home.join("tap.log");
+    let nmframe = |args: &[&str]| {
+        let out = Command::new(NMFRAME)
+            .args(args)
+            .env("HOME", &home)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let host = host("argv.py");
+    let (code, said) = nmframe(&[
+        "manifest",
+        "install",
+        "--name",
+        "com.example.tapped",
+        "--path",
+        host.to_str().unwrap(),
+        "--browser",
+        "chromium",
+        "--origin",
+        ORIGIN,
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+    let manifest = home.join(".config/chromium/NativeMessagingHosts/com.example.tapped.json");
+    let original = std::fs::read(&manifest).unwrap();
+
+    let (code, said) = nmframe(&[
+        "tap",
+        "install",
+        "--name",
+        "com.example.tapped",
+        "--log",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+    let tapped: Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    let wrapper = PathBuf::from(tapped["path"].as_str().unwrap());
+    assert_eq!(
+        wrapper,
+        manifest.with_file_name("com.example.tapped.nmframe-tap")
+    );
+    // A second install is refused rather than tapping the tap.
+    let (code, said) = nmframe(&[
+        "tap",
+        "install",
+        "--name",
+        "com.example.tapped",
+        "--log",
+        "/tmp/x",
+    ]);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("already tapped"), "{said}");
+
+    // Started as Chromium starts the manifest's host: through the wrapper and the tap,
+    // the host gets the browser's argv and its own directory.
+    let (code, said) = nmframe(&["run", "--manifest", "com.example.tapped", "-m", "1"]);
+    assert_eq!(code, Some(0), "{said}");
+    let reply: Value = serde_json::from_str(said.lines().next().unwrap()).unwrap();
+    assert_eq!(reply["argv"], serde_json::json!([ORIGIN]));
+    assert_eq!(reply["cwd"], host.parent().unwrap().to_str().unwrap());
+    let entries = log_entries(&log);
+    assert_eq!(events(&entries, "frame").len(), 2);
+    assert_eq!(
+        events(&entries, "start")[0]["argv"][0],
+        host.to_str().unwrap()
+    );
+
+    let (code, said) = nmframe(&["tap", "uninstall", "--name", "com.example.tapped"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert_eq!(std::fs::read(&manifest).unwrap(), original);
+    assert!(!wrapper.exists());
+    let (code, _) = nmframe(&["tap", "uninstall", "--name", "com.example.tapped"]);
+    assert_eq!(code, Some(1), "nothing left to restore");
+}
