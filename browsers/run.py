@@ -42,6 +42,13 @@ TESTED = ROOT / "browsers" / "TESTED.md"  # the versions the suite has passed on
 MiB = 1 << 20
 BROKEN = ROOT / "cli" / "tests" / "hosts"
 BROKEN_HOSTS = ["bad_output.py", "prints_text.py", "big_reply.py"]
+# What `nmframe tap show` must name as the cause for each broken host, in both browsers.
+TAP_CAUSES = {
+    "bad_output.py": "is not a valid JSON message",
+    "prints_text.py": "something wrote to stdout",
+    "big_reply.py": "over the host → browser limit of 1048576 bytes",
+}
+TAPPED_ECHO = "dev.nmframe.test.echo_tapped"
 
 
 def log(text):
@@ -86,9 +93,16 @@ def build_hosts():
         "rust async": ("dev.nmframe.test.echo_tokio", [str(release / "examples" / "tokio_echo_host")]),
         "c-calc": ("dev.nmframe.test.calc_c", [str(out / "calc_host_c")]),
         "rust-rpc": ("dev.nmframe.test.rpc_tokio", [str(release / "examples" / "tokio_rpc_host")]),
+        # The same echo host behind `nmframe tap` (put there by `nmframe tap install`): every
+        # echo case must pass through the tap as without it.
+        "rust tapped": (TAPPED_ECHO, [str(release / "nmframe"), "echo"]),
         # The command-line tool's deliberately broken hosts: what the browser does with their
-        # output is compared with what `nmframe run` predicts.
+        # output is compared with what `nmframe run` predicts. Each also runs behind the tap,
+        # which must change nothing the browser sees and whose log must name the cause.
         **{f"broken {script}": (f"dev.nmframe.test.{script.removesuffix('.py')}", [str(BROKEN / script)])
+           for script in BROKEN_HOSTS},
+        **{f"broken tapped {script}": (f"dev.nmframe.test.tapped_{script.removesuffix('.py')}",
+                                       [str(BROKEN / script)])
            for script in BROKEN_HOSTS},
     }
 
@@ -153,10 +167,48 @@ class Run:
         return path
 
     def register(self, options, env=None):
-        """Installs every host's manifest with `nmframe manifest install`."""
+        """Installs every host's manifest with `nmframe manifest install`, then puts the tap
+        in front of the tapped ones with `nmframe tap install`."""
         for name, argv in self.hosts.values():
             run([self.cli, "manifest", "install", "--name", name, "--path", str(self.wrapper(name, argv)),
                  *options], env=env, stdout=subprocess.DEVNULL)
+        place = ["--browser", self.browser]
+        if "--user-data-dir" in options:
+            place += ["--user-data-dir", options[options.index("--user-data-dir") + 1]]
+        for name in self.tapped():
+            run([self.cli, "tap", "install", "--name", name, "--log", str(self.tap_log(name)), *place],
+                env=env, stdout=subprocess.DEVNULL)
+
+    def tapped(self):
+        return [name for label, (name, _) in self.hosts.items() if "tapped" in label]
+
+    def tap_log(self, name):
+        return self.tmp / f"{name}.tap.log"
+
+    def tap_cases(self):
+        """After the browser run: each tapped host's log, read by `nmframe tap show`, must
+        show every session ending cleanly (the echo host) or name the cause of the failure
+        that the browser reported as one generic line (the broken hosts)."""
+        cases = []
+        for label, (name, _) in self.hosts.items():
+            if "tapped" not in label:
+                continue
+            log_file = self.tap_log(name)
+            shown = subprocess.run([self.cli, "tap", "show", str(log_file)], capture_output=True, text=True,
+                                   timeout=60).stdout if log_file.exists() else ""
+            diagnosis = [line for line in shown.splitlines() if line.startswith("diagnosis:")]
+            script = label.removeprefix("broken tapped ")
+            if script in TAP_CAUSES:
+                want = TAP_CAUSES[script]
+                ok = any(want in line for line in diagnosis)
+                detail = f"names {want!r}" if ok else f"no {want!r} in: {diagnosis or shown[-500:]}"
+            else:
+                sessions = shown.count(" start ")
+                ok = sessions > 0 and all("no problem seen" in line for line in diagnosis)
+                detail = f"{sessions} tapped sessions, none with a problem" if ok else f"{diagnosis or shown[-500:]}"
+            log(f"{'ok  ' if ok else 'FAIL'} {self.browser:8} {label}: tap show: {detail}")
+            cases.append({"ok": ok})
+        return cases
 
     def host_pids(self, name=None):
         pids = []
@@ -344,6 +396,7 @@ class Run:
         if error:
             log(f"FAIL {self.browser:8} the run: {error}; browser log: {self.tmp / 'browser.log'}")
             cases.append({"ok": False})
+        cases += self.tap_cases()
         ok = not leftovers
         detail = "every host exited on its own" if ok else f"had to kill {leftovers}"
         log(f"{'ok  ' if ok else 'FAIL'} {self.browser:8} no host process outlives the browser: {detail}")

@@ -44,7 +44,8 @@ fn main() {
             pings: 5000,
         }
     };
-    // `--runs N` and `--mib N` trade precision for time while working on one host.
+    // `--runs N`, `--mib N` and `--only NAME` trade precision for time while working on
+    // one host.
     let args: Vec<String> = std::env::args().collect();
     let flag = |name: &str| {
         args.iter()
@@ -57,7 +58,16 @@ fn main() {
     if let Some(mib) = flag("--mib") {
         config.bytes_per_run = mib.max(1) << 20;
     }
-    let (echo_hosts, value_hosts) = build_hosts();
+    let (mut echo_hosts, mut value_hosts) = build_hosts();
+    // `--only NAME` keeps the hosts whose name contains NAME (and cat, the baseline).
+    if let Some(only) = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+    {
+        echo_hosts.retain(|h| h.name.starts_with("cat") || h.name.contains(only.as_str()));
+        value_hosts.retain(|h| h.name.contains(only.as_str()));
+    }
     println!(
         "# nmframe end-to-end benchmark{}\n",
         if tiny {
@@ -89,7 +99,7 @@ fn main() {
     }
     latency_table(&echo_hosts, &config);
     let c_echo = echo_hosts.iter().find(|h| h.name.starts_with("C echo"));
-    let mut memory_hosts = vec![&echo_hosts[0], &echo_hosts[1]];
+    let mut memory_hosts: Vec<_> = echo_hosts.iter().take(2).collect();
     memory_hosts.extend(c_echo);
     memory_table(&memory_hosts);
 }

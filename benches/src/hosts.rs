@@ -18,9 +18,10 @@ pub struct Host {
 }
 
 impl Host {
-    /// `cat` would read the browser's argument as a file: it gets none.
+    /// A reference host made of `cat` (alone, in a row, behind the tap): it gets no
+    /// browser argument, which cat would open as a file, and speaks no protocol.
     pub fn is_cat(&self) -> bool {
-        self.argv[0] == "cat"
+        self.name.starts_with("cat")
     }
 }
 
@@ -124,9 +125,44 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             argv: vec!["cat".into()],
             env: &[],
         },
+        // Two cats in a row: what any process in the path (a proxy that only copies)
+        // costs on this machine, the reference for the tap below.
+        Host {
+            name: "cat | cat (a copying proxy in the path)",
+            argv: vec!["sh".into(), "-c".into(), "cat | cat".into()],
+            env: &[],
+        },
+        // The tap's own cost, with nothing but cat behind it.
+        Host {
+            name: "cat behind nmframe tap",
+            argv: vec![
+                target.join("nmframe").into(),
+                "tap".into(),
+                "--log".into(),
+                "/dev/null".into(),
+                "--".into(),
+                "cat".into(),
+            ],
+            env: &[],
+        },
         Host {
             name: "nmframe echo (Rust)",
             argv: vec![target.join("nmframe").into(), "echo".into()],
+            env: &[],
+        },
+        // The same host behind `nmframe tap`, which logs every frame (to /dev/null here,
+        // so that the disk does not fill): the tap's overhead.
+        Host {
+            name: "nmframe echo behind nmframe tap",
+            argv: vec![
+                target.join("nmframe").into(),
+                "tap".into(),
+                "--log".into(),
+                "/dev/null".into(),
+                "--".into(),
+                target.join("nmframe").into(),
+                "echo".into(),
+            ],
             env: &[],
         },
         Host {

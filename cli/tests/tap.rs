@@ -366,3 +366,41 @@ fn tap_install_puts_the_tap_in_front_of_an_installed_host_and_uninstall_restores
     let (code, _) = nmframe(&["tap", "uninstall", "--name", "com.example.tapped"]);
     assert_eq!(code, Some(1), "nothing left to restore");
 }
+
+#[test]
+fn show_follow_prints_lines_as_the_tap_writes_them_and_stops_at_the_end() {
+    let dir = scratch("tap_follow");
+    let log = dir.join("tap.log");
+    let mut child = tap(&log, &[], &[NMFRAME, "echo"]);
+    let (mut to, mut from) = browser_side(&mut child);
+    to.send(br#"{"first":1}"#).unwrap();
+    from.read_frame().unwrap().unwrap();
+    let mut follow = Command::new(NMFRAME)
+        .args(["tap", "show", "--follow"])
+        .arg(&log)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut shown = std::io::BufReader::new(follow.stdout.take().unwrap());
+    let mut line = String::new();
+    let mut seen = Vec::new();
+    // The lines so far come at once, while the session is still open.
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains(r#"{"first":1}"#) && l.contains("← host"))
+    {
+        line.clear();
+        assert!(std::io::BufRead::read_line(&mut shown, &mut line).unwrap() > 0);
+        seen.push(line.clone());
+    }
+    assert!(follow.try_wait().unwrap().is_none(), "it waits for more");
+    to.send(br#"{"second":2}"#).unwrap();
+    from.read_frame().unwrap().unwrap();
+    drop(to);
+    assert!(exits_within(&mut child, Duration::from_secs(3)).success());
+    let mut rest = String::new();
+    shown.read_to_string(&mut rest).unwrap();
+    assert!(exits_within(&mut follow, Duration::from_secs(3)).success());
+    assert!(rest.contains(r#"{"second":2}"#), "{rest}");
+    assert!(rest.contains("diagnosis: no problem seen"), "{rest}");
+}

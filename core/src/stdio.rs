@@ -126,6 +126,24 @@ impl HostStdin {
     }
 }
 
+/// For system calls of your own on the descriptor (splice, poll); reading it directly
+/// bypasses the decoder.
+#[cfg(unix)]
+impl std::os::fd::AsFd for HostStdin {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
+/// For system calls of your own on the descriptor; writing to it directly corrupts the
+/// stream.
+#[cfg(unix)]
+impl std::os::fd::AsFd for HostStdout {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.file.as_fd()
+    }
+}
+
 impl HostStdout {
     /// The descriptor itself, for an event loop to drive (the async API's stdout).
     #[cfg(feature = "tokio")]

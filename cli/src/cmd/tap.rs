@@ -5,10 +5,11 @@
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufWriter, Read, Write};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -145,7 +146,7 @@ impl Log {
             .append(true)
             .open(path);
         let sink: Box<dyn Write + Send> = match file {
-            Ok(file) => Box::new(BufWriter::new(file)),
+            Ok(file) => Box::new(BufWriter::with_capacity(64 * 1024, file)),
             Err(err) => {
                 problem(&format!(
                     "tap: cannot open the log {}: {err}; logging to stderr",
@@ -198,53 +199,85 @@ impl Write for StderrLog {
     }
 }
 
-fn write_log(rx: Receiver<Entry>, mut sink: Box<dyn Write + Send>, lost: &AtomicU64) {
-    let mut to_stderr = false;
+fn write_log(rx: Receiver<Entry>, sink: Box<dyn Write + Send>, lost: &AtomicU64) {
+    let mut out = LogSink {
+        sink,
+        on_stderr: false,
+        text: Vec::with_capacity(512),
+    };
     let mut last_t = 0.0;
-    for entry in rx {
-        let dropped = lost.swap(0, Ordering::Relaxed);
+    loop {
+        // Wait for the next entry only once what was written is flushed: a burst of
+        // frames costs one write, and `tap show --follow` sees a quiet tap's lines at once.
+        let entry = match rx.try_recv() {
+            Ok(entry) => entry,
+            Err(TryRecvError::Empty) => {
+                out.flush();
+                match rx.recv() {
+                    Ok(entry) => entry,
+                    Err(_) => break,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
         last_t = entry.t;
+        out.lost(lost, last_t);
         // The tap's last word: a forwarding thread may still hold a sender (blocked on a
         // browser that keeps its end open), and the tap does not wait for it.
         let last = entry.event == "end";
-        let mut lines = Vec::with_capacity(2);
-        if dropped > 0 {
-            lines.push(Entry {
-                t: entry.t,
-                count: Some(dropped),
-                ..Entry::new("lost")
-            });
-        }
-        lines.push(entry);
-        for line in lines {
-            let mut text = serde_json::to_vec(&line).expect("a log entry serializes");
-            text.push(b'\n');
-            let written = sink.write_all(&text).and_then(|()| sink.flush());
-            if let Err(err) = written
-                && !to_stderr
-            {
-                problem(&format!(
-                    "tap: writing the log failed: {err}; logging to stderr"
-                ));
-                to_stderr = true;
-                sink = Box::new(StderrLog);
-                let _ = sink.write_all(&text);
-            }
-        }
+        out.write(&entry);
         if last {
             break;
         }
     }
-    let dropped = lost.swap(0, Ordering::Relaxed);
-    if dropped > 0 {
-        let line = Entry {
-            t: last_t,
-            count: Some(dropped),
-            ..Entry::new("lost")
-        };
-        let mut text = serde_json::to_vec(&line).expect("a log entry serializes");
-        text.push(b'\n');
-        let _ = sink.write_all(&text).and_then(|()| sink.flush());
+    out.lost(lost, last_t);
+    out.flush();
+}
+
+/// Where log lines go: the file, or stderr once the file fails.
+struct LogSink {
+    sink: Box<dyn Write + Send>,
+    on_stderr: bool,
+    text: Vec<u8>,
+}
+
+impl LogSink {
+    fn write(&mut self, entry: &Entry) {
+        self.text.clear();
+        serde_json::to_writer(&mut self.text, entry).expect("a log entry serializes");
+        self.text.push(b'\n');
+        if let Err(err) = self.sink.write_all(&self.text) {
+            self.fail(&err);
+            let _ = self.sink.write_all(&self.text);
+        }
+    }
+
+    /// Says how many lines were dropped since the last time, if any.
+    fn lost(&mut self, lost: &AtomicU64, t: f64) {
+        let count = lost.swap(0, Ordering::Relaxed);
+        if count > 0 {
+            self.write(&Entry {
+                t,
+                count: Some(count),
+                ..Entry::new("lost")
+            });
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Err(err) = self.sink.flush() {
+            self.fail(&err);
+        }
+    }
+
+    fn fail(&mut self, err: &io::Error) {
+        if !self.on_stderr {
+            problem(&format!(
+                "tap: writing the log failed: {err}; logging to stderr"
+            ));
+            self.on_stderr = true;
+            self.sink = Box::new(StderrLog);
+        }
     }
 }
 
@@ -378,7 +411,16 @@ impl Tracker {
         } else {
             entry.head = Some(text(&self.payload[..self.payload.len().min(HEAD)]));
         }
-        if self.dir == Dir::ToBrowser {
+        // A good reply, the common case, is judged in place; only a bad one goes through
+        // the browser's rules in full (which take the payload).
+        let good = self.dir == Dir::ToBrowser
+            && !self.payload.is_empty()
+            && !self.payload.starts_with(b"\xef\xbb\xbf")
+            && self.json.validate(&self.payload).is_ok();
+        if good {
+            entry.verdict = Some("ok".to_owned());
+            self.payload.clear();
+        } else if self.dir == Dir::ToBrowser {
             let payload = self.payload.split();
             let events = judge(self.browser, payload, at, &mut self.json, self.log.start);
             let (mut verdict, mut why, mut says) = ("ok", Vec::new(), None);
@@ -405,6 +447,29 @@ impl Tracker {
             entry.browser_says = says;
         }
         self.log.send(entry);
+    }
+
+    /// How many of the next bytes the tracker does not need to see: the rest of a payload
+    /// whose first bytes it has, or everything once it has lost the frame boundaries.
+    fn skippable(&self) -> u64 {
+        match self.frame {
+            _ if self.lost_sync => u64::MAX,
+            Some((_, _, due)) if !self.keeps_all() && self.payload.len() >= HEAD => due,
+            _ => 0,
+        }
+    }
+
+    /// Passes over `n` bytes that [`skippable`](Self::skippable) allowed.
+    fn skip(&mut self, n: u64) {
+        self.offset += n;
+        if let Some((at, len, due)) = self.frame {
+            if due == n {
+                self.frame = None;
+                self.finish_frame(at, len);
+            } else {
+                self.frame = Some((at, len, due - n));
+            }
+        }
     }
 
     /// The stream ended: at a boundary, or inside a frame.
@@ -438,46 +503,176 @@ impl Tracker {
     }
 }
 
+/// How a direction ended.
+enum End {
+    /// The source reached end of file.
+    Eof,
+    /// Reading the source failed.
+    ReadFailed(io::Error),
+    /// The destination takes no more: its reader is gone.
+    WriteFailed(io::Error),
+}
+
 /// Copies `from` to `to` as bytes arrive, watching the frames go by.
 ///
 /// Returns when `from` ends, or when `to` will take no more: then the rest of `from` is
 /// read and thrown away when `drain` is set (so that the writer on the other side is not
 /// blocked by a reader that is gone), or left unread.
-fn forward(mut from: impl Read, mut to: impl Write, tracker: &mut Tracker, drain: bool) {
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => {
-                tracker.log.send(
-                    Entry::new("closed")
-                        .dir(tracker.dir)
-                        .why(format!("reading failed: {err}")),
-                );
-                break;
-            }
-        };
-        if let Err(err) = to.write_all(&buf[..n]).and_then(|()| to.flush()) {
+fn forward(
+    mut from: impl Read + AsFd,
+    mut to: impl Write + AsFd,
+    tracker: &mut Tracker,
+    drain: bool,
+) {
+    #[cfg(target_os = "linux")]
+    let end = match splice::forward(&from, &to, tracker) {
+        Some(end) => end,
+        None => copy(&mut from, &mut to, tracker),
+    };
+    #[cfg(not(target_os = "linux"))]
+    let end = copy(&mut from, &mut to, tracker);
+    match end {
+        End::Eof => tracker.end(),
+        End::ReadFailed(err) => tracker.log.send(
+            Entry::new("closed")
+                .dir(tracker.dir)
+                .why(format!("reading failed: {err}")),
+        ),
+        End::WriteFailed(err) => {
             let who = match tracker.dir {
                 Dir::ToHost => "the host stopped reading its stdin",
                 Dir::ToBrowser => "the browser stopped reading the host's stdout",
             };
-            tracker.feed(&buf[..n]);
             tracker.log.send(
                 Entry::new("closed")
                     .dir(tracker.dir)
                     .why(format!("{who}: {err}")),
             );
             if drain {
+                let mut buf = vec![0u8; 64 * 1024];
                 while let Ok(1..) = from.read(&mut buf) {}
             }
-            return;
         }
-        tracker.feed(&buf[..n]);
     }
-    tracker.end();
+}
+
+/// The portable way: read into a buffer, write it out, show it to the tracker.
+fn copy(from: &mut impl Read, to: &mut impl Write, tracker: &mut Tracker) -> End {
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) => return End::Eof,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return End::ReadFailed(err),
+        };
+        let written = to.write_all(&buf[..n]).and_then(|()| to.flush());
+        tracker.feed(&buf[..n]);
+        if let Err(err) = written {
+            return End::WriteFailed(err);
+        }
+    }
+}
+
+/// Pipe to pipe without copying (Linux): each chunk is duplicated into a side pipe with
+/// tee(2), moved on with splice(2), and the tracker reads the side pipe, skipping (by
+/// splicing to /dev/null) the payload bytes it does not keep. A browser and its host
+/// always talk through pipes; anything else takes the copying path.
+#[cfg(target_os = "linux")]
+mod splice {
+    use std::fs::File;
+    use std::io::{self, Read};
+    use std::os::fd::AsFd;
+
+    use nix::errno::Errno;
+    use nix::fcntl::{FcntlArg, SpliceFFlags, fcntl, splice, tee};
+
+    use super::{End, Tracker};
+
+    /// The side pipe's size, and so the most one round moves: the unprivileged maximum.
+    const SIDE: usize = 1 << 20;
+
+    /// `None` when `from` or `to` is not a pipe (nothing was moved).
+    pub(super) fn forward(from: &impl AsFd, to: &impl AsFd, tracker: &mut Tracker) -> Option<End> {
+        let (side_r, side_w) = nix::unistd::pipe().ok()?;
+        let room = fcntl(&side_w, FcntlArg::F_SETPIPE_SZ(SIDE as i32))
+            .map(|n| n as usize)
+            .unwrap_or(64 * 1024);
+        let null = File::options().write(true).open("/dev/null").ok()?;
+        let mut side = File::from(side_r);
+        let mut buf = vec![0u8; room];
+        let mut first = true;
+        loop {
+            let n = match tee(from, &side_w, room, SpliceFFlags::empty()) {
+                Ok(0) => return Some(End::Eof),
+                Ok(n) => n,
+                Err(Errno::EINTR) => continue,
+                // Not a pipe, or a non-blocking one (inherited): the copying path takes
+                // over, which waits that out; nothing was moved yet.
+                Err(Errno::EINVAL | Errno::EAGAIN) if first => return None,
+                Err(Errno::EAGAIN) => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    continue;
+                }
+                Err(err) => return Some(End::ReadFailed(err.into())),
+            };
+            first = false;
+            let moved = move_all(from, to, n);
+            see(&mut side, &null, &mut buf, n, tracker);
+            if let Err(err) = moved {
+                return Some(End::WriteFailed(err));
+            }
+        }
+    }
+
+    /// Splices exactly `n` bytes, which are waiting in `from`, into `to`.
+    fn move_all(from: &impl AsFd, to: &impl AsFd, mut n: usize) -> io::Result<()> {
+        while n > 0 {
+            match splice(from, None, to, None, n, SpliceFFlags::SPLICE_F_MOVE) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(m) => n -= m,
+                Err(Errno::EINTR) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Shows the tracker the `n` bytes waiting in the side pipe, reading only those it
+    /// keeps.
+    fn see(side: &mut File, null: &File, buf: &mut [u8], mut n: usize, tracker: &mut Tracker) {
+        while n > 0 {
+            let skip = tracker.skippable().min(n as u64) as usize;
+            if skip > 0 {
+                match splice(&*side, None, null, None, skip, SpliceFFlags::SPLICE_F_MOVE) {
+                    Ok(m) if m > 0 => {
+                        tracker.skip(m as u64);
+                        n -= m;
+                    }
+                    Err(Errno::EINTR) => {}
+                    // /dev/null refusing a splice: read the bytes instead.
+                    _ => {
+                        let m = side.read(&mut buf[..skip]).unwrap_or(0);
+                        tracker.skip(m as u64);
+                        n -= m;
+                        if m == 0 {
+                            return;
+                        }
+                    }
+                }
+                continue;
+            }
+            let want = n.min(buf.len());
+            match side.read(&mut buf[..want]) {
+                Ok(m) if m > 0 => {
+                    tracker.feed(&buf[..m]);
+                    n -= m;
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                _ => return,
+            }
+        }
+    }
 }
 
 /// `nmframe tap --log FILE [--bodies] [--browser B] -- HOST [ARGS...]`.
@@ -587,7 +782,7 @@ fn tap(
         thread::spawn(move || relay_stderr(host_stderr, &log))
     };
     drop(to_host);
-    let status = wait_for_host(&mut child, &eof_at, browser, log);
+    let status = wait_for_host(&mut child, &eof_at, &to_browser, browser, log);
     // The host is gone; its stdout ends with it, unless a child of its holds it open.
     let deadline = Instant::now() + Duration::from_secs(1);
     while !(to_browser.is_finished() && stderr.is_finished()) && Instant::now() < deadline {
@@ -618,6 +813,7 @@ fn tap(
 fn wait_for_host(
     child: &mut Child,
     eof_at: &Mutex<Option<Instant>>,
+    to_browser: &thread::JoinHandle<()>,
     browser: Browser,
     log: &Log,
 ) -> Option<ExitStatus> {
@@ -637,7 +833,10 @@ fn wait_for_host(
             let _ = child.kill();
             return child.wait().ok();
         }
-        thread::sleep(Duration::from_millis(2));
+        // Once either stream has ended the exit is near, and the browser times it: look
+        // often. Before, a long session should not cost hundreds of wake-ups a second.
+        let soon = since_eof.is_some() || to_browser.is_finished();
+        thread::sleep(Duration::from_millis(if soon { 2 } else { 25 }));
     }
 }
 
