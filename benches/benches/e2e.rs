@@ -98,9 +98,15 @@ fn main() {
         );
     }
     latency_table(&echo_hosts, &config);
-    let c_echo = echo_hosts.iter().find(|h| h.name.starts_with("C echo"));
-    let mut memory_hosts: Vec<_> = echo_hosts.iter().take(2).collect();
-    memory_hosts.extend(c_echo);
+    // cat, and the hosts that answer a 64 MiB message with a refusal.
+    let memory_hosts: Vec<_> = echo_hosts
+        .iter()
+        .filter(|h| {
+            h.name.starts_with("cat (")
+                || h.name == "nmframe echo (Rust)"
+                || h.name.starts_with("C echo")
+        })
+        .collect();
     memory_table(&memory_hosts);
 }
 
