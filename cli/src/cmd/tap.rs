@@ -566,8 +566,10 @@ fn copy(from: &mut impl Read, to: &mut impl Write, tracker: &mut Tracker) -> End
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
             Err(err) => return End::ReadFailed(err),
         };
-        let written = to.write_all(&buf[..n]).and_then(|()| to.flush());
+        // As in the splice path: logged before passed on, so that the log reads in causal
+        // order.
         tracker.feed(&buf[..n]);
+        let written = to.write_all(&buf[..n]).and_then(|()| to.flush());
         if let Err(err) = written {
             return End::WriteFailed(err);
         }
@@ -617,8 +619,10 @@ mod splice {
                 Err(err) => return Some(End::ReadFailed(err.into())),
             };
             first = false;
-            let moved = move_all(from, to, n);
+            // Logged before passed on, in both directions: what answers these bytes (the
+            // other direction's thread logs it) can never come first in the log.
             see(&mut side, &null, &mut buf, n, tracker);
+            let moved = move_all(from, to, n);
             if let Err(err) = moved {
                 return Some(End::WriteFailed(err));
             }
