@@ -5,7 +5,6 @@
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufWriter, Read, Write};
-use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -451,6 +450,7 @@ impl Tracker {
 
     /// How many of the next bytes the tracker does not need to see: the rest of a payload
     /// whose first bytes it has, or everything once it has lost the frame boundaries.
+    #[cfg(target_os = "linux")]
     fn skippable(&self) -> u64 {
         match self.frame {
             _ if self.lost_sync => u64::MAX,
@@ -460,6 +460,7 @@ impl Tracker {
     }
 
     /// Passes over `n` bytes that [`skippable`](Self::skippable) allowed.
+    #[cfg(target_os = "linux")]
     fn skip(&mut self, n: u64) {
         self.offset += n;
         if let Some((at, len, due)) = self.frame {
@@ -503,6 +504,17 @@ impl Tracker {
     }
 }
 
+/// What `forward` needs of its ends beyond reading and writing: a descriptor, for the
+/// zero-copy path where there is one.
+#[cfg(unix)]
+trait Descriptor: std::os::fd::AsFd {}
+#[cfg(unix)]
+impl<T: std::os::fd::AsFd> Descriptor for T {}
+#[cfg(not(unix))]
+trait Descriptor {}
+#[cfg(not(unix))]
+impl<T> Descriptor for T {}
+
 /// How a direction ended.
 enum End {
     /// The source reached end of file.
@@ -519,8 +531,8 @@ enum End {
 /// read and thrown away when `drain` is set (so that the writer on the other side is not
 /// blocked by a reader that is gone), or left unread.
 fn forward(
-    mut from: impl Read + AsFd,
-    mut to: impl Write + AsFd,
+    mut from: impl Read + Descriptor,
+    mut to: impl Write + Descriptor,
     tracker: &mut Tracker,
     drain: bool,
 ) {
