@@ -30,6 +30,10 @@ have go || packages+=(golang-go)
 have valgrind || packages+=(valgrind)
 have pkg-config || packages+=(pkg-config)
 have cmake || packages+=(cmake)   # the CMake package test (find_package(nmframe))
+# The Windows builds: MinGW-w64 cross compilers, and Wine to run what they build.
+have x86_64-w64-mingw32-gcc || packages+=(gcc-mingw-w64-x86-64)
+have x86_64-w64-mingw32-g++ || packages+=(g++-mingw-w64-x86-64)
+have wine || packages+=(wine wine64)
 have python3 || packages+=(python3)   # the command-line tool's test hosts
 # The real browsers for browsers/run.py, with their recommended packages (fonts and the
 # like), as tested.
@@ -54,6 +58,11 @@ cbindgen_version="$(cat ffi/cbindgen.version)"
 if [ "$(cbindgen --version 2>/dev/null | awk '{print $2}')" != "$cbindgen_version" ]; then
   echo "setup: installing cbindgen $cbindgen_version"
   cargo install --quiet --locked cbindgen --version "$cbindgen_version"
+fi
+
+# Rust's standard library for the Windows target the tests cross-build to.
+if have rustup && ! rustup target list --installed | grep -q '^x86_64-pc-windows-gnu$'; then
+  rustup target add x86_64-pc-windows-gnu
 fi
 
 # Fuzzing: a nightly toolchain (this machine kind ships one) and a pinned cargo-fuzz.

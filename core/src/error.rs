@@ -136,6 +136,11 @@ impl Error {
 
     /// Sorts an I/O error from a writer: a closed peer becomes [`Error::Disconnected`].
     pub(crate) fn from_write(err: io::Error) -> Error {
+        // Windows: a pipe whose reader is gone fails a write with ERROR_NO_DATA (232), or
+        // under Wine with ERROR_PIPE_NOT_CONNECTED (233), which std leaves uncategorized.
+        if cfg!(windows) && matches!(err.raw_os_error(), Some(232 | 233)) {
+            return Error::Disconnected(err);
+        }
         match err.kind() {
             io::ErrorKind::BrokenPipe
             | io::ErrorKind::ConnectionReset

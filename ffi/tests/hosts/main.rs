@@ -14,6 +14,7 @@ use nmframe_test_support::exits_within as wait;
 mod bindings;
 mod faults;
 mod install;
+mod windows;
 
 const ORIGIN: &str = "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/";
 
@@ -221,6 +222,8 @@ fn built() -> &'static Built {
 enum Under {
     Native,
     Valgrind,
+    /// A Windows build, under Wine (see windows.rs).
+    Wine,
 }
 
 /// The test's side of the pipes: a browser with one connected host.
@@ -247,6 +250,7 @@ impl Browser {
                 .arg(exe);
                 c
             }
+            Under::Wine => windows::wine(exe),
         };
         Browser::spawn(cmd, under)
     }
@@ -357,6 +361,7 @@ impl Browser {
         match self.under {
             Under::Native => Duration::from_secs(1),
             Under::Valgrind => Duration::from_secs(20),
+            Under::Wine => Duration::from_secs(10),
         }
     }
 
@@ -573,64 +578,62 @@ use nmframe_test_support::hostile as hostile_cases;
 /// say why and exit 1 at once, and nothing crashes or hangs.
 #[test]
 fn hostile_inputs_against_the_example_hosts() {
-    use hostile_cases::End;
     for exe in [
         &built().c_echo,
         &built().c_echo_asan,
         &built().cpp_echo,
         &built().go_echo,
     ] {
-        for case in hostile_cases::cases().into_iter().filter(|c| !c.browser) {
-            let start = Instant::now();
-            let mut b = Browser::start(exe, Under::Native);
-            // The feeder owns the host's only stdin and closes it when done: EOF.
-            let mut stdin = b.to_host.take().unwrap().into_inner();
-            let stream = case.stream.clone();
-            let feeder = std::thread::spawn(move || {
-                let _ = stdin.write_all(&stream);
-            });
-            let mut replies = 0;
-            while let Ok(Some(_)) = b.from_host.read_frame() {
-                replies += 1;
-            }
-            feeder.join().unwrap();
-            let (status, stderr) = b.close();
-            assert_eq!(replies, case.frames, "{}: {}", case.name, stderr);
-            let expected_code = if case.end == End::Clean { 0 } else { 1 };
-            assert_eq!(
-                status.code(),
-                Some(expected_code),
-                "{}: {stderr}",
-                case.name
-            );
-            if let End::TruncatedPayload { expected, received } = case.end {
-                assert!(
-                    stderr.contains(&format!(
-                        "the header announced {expected} bytes, {received} arrived"
-                    )),
-                    "{}: {stderr}",
-                    case.name
-                );
-            }
-            if let End::TruncatedHeader { received } = case.end {
-                assert!(
-                    stderr.contains(&format!("{received} of 4 header bytes arrived")),
-                    "{}: {stderr}",
-                    case.name
-                );
-            }
+        hostile_table(exe, Under::Native);
+    }
+}
+
+/// Every hostile input a host may meet (test-support's table) against the echo host `exe`:
+/// the frames before the bad one delivered, the right exit, the numbers in its message.
+fn hostile_table(exe: &Path, under: Under) {
+    use hostile_cases::End;
+    for case in hostile_cases::cases().into_iter().filter(|c| !c.browser) {
+        let start = Instant::now();
+        let mut b = Browser::start(exe, under);
+        // The feeder owns the host's only stdin and closes it when done: EOF.
+        let mut stdin = b.to_host.take().unwrap().into_inner();
+        let stream = case.stream.clone();
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(&stream);
+        });
+        let mut replies = 0;
+        while let Ok(Some(_)) = b.from_host.read_frame() {
+            replies += 1;
+        }
+        feeder.join().unwrap();
+        let (status, stderr) = b.close();
+        let name = format!("{} ({})", case.name, exe.display());
+        assert_eq!(replies, case.frames, "{name}: {stderr}");
+        let expected_code = if case.end == End::Clean { 0 } else { 1 };
+        assert_eq!(status.code(), Some(expected_code), "{name}: {stderr}");
+        if let End::TruncatedPayload { expected, received } = case.end {
             assert!(
-                !stderr.contains("AddressSanitizer") && !stderr.contains("runtime error"),
-                "{}: {stderr}",
-                case.name
-            );
-            assert!(
-                start.elapsed() < Duration::from_secs(20),
-                "{}: {:?}",
-                case.name,
-                start.elapsed()
+                stderr.contains(&format!(
+                    "the header announced {expected} bytes, {received} arrived"
+                )),
+                "{name}: {stderr}"
             );
         }
+        if let End::TruncatedHeader { received } = case.end {
+            assert!(
+                stderr.contains(&format!("{received} of 4 header bytes arrived")),
+                "{name}: {stderr}"
+            );
+        }
+        assert!(
+            !stderr.contains("AddressSanitizer") && !stderr.contains("runtime error"),
+            "{name}: {stderr}"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{name}: {:?}",
+            start.elapsed()
+        );
     }
 }
 

@@ -1,0 +1,226 @@
+//! The Windows builds, run: libnmframe, the Rust, C and C++ echo hosts and the C API test,
+//! cross-built for `x86_64-pc-windows-gnu` with MinGW-w64, run under Wine and driven from
+//! Linux through real pipes, as the Linux builds are.
+//!
+//! `scripts/setup.sh` installs Wine, MinGW-w64 and the Rust target. Wine 8.0 (Debian 12)
+//! lacks `bcryptprimitives.dll`, which Rust's standard library imports; `windows/
+//! bcryptprimitives.c` stands in for it next to the programs (real Windows 10 and later
+//! have it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use nmframe::{FrameReader, FrameWriter, Limits};
+
+use super::{Browser, Under, echo_host_session, hostile_table, root, run, target_dir};
+
+const TARGET: &str = "x86_64-pc-windows-gnu";
+
+struct Built {
+    rust_echo: PathBuf,
+    nmframe: PathBuf,
+    c_echo: PathBuf,
+    cpp_echo: PathBuf,
+    api_test: PathBuf,
+}
+
+fn prefix() -> PathBuf {
+    target_dir().parent().unwrap().join("wine-prefix")
+}
+
+/// `exe` under Wine, in this suite's own Wine prefix, quiet.
+pub(super) fn wine(exe: &Path) -> Command {
+    let mut cmd = Command::new("wine");
+    cmd.arg(exe)
+        .env("WINEPREFIX", prefix())
+        .env("WINEDEBUG", "-all");
+    cmd
+}
+
+/// Cross-builds everything once, and sets up the Wine prefix.
+fn built() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = |args: &[&str]| {
+            run(Command::new(env!("CARGO"))
+                .args(["build", "--quiet", "--target", TARGET])
+                .args(args));
+        };
+        cargo(&["-p", "libnmframe", "-p", "nmframe-cli"]);
+        cargo(&["-p", "nmframe", "--example", "echo_host"]);
+        let dir = target_dir().parent().unwrap().join(TARGET).join("debug");
+        let mingw = |compiler: &str, args: &[&str], source: &str, out: &str| {
+            let exe = dir.join(out);
+            run(Command::new(compiler)
+                .args(args)
+                .arg(root().join(source))
+                .arg("-o")
+                .arg(&exe));
+            exe
+        };
+        mingw(
+            "x86_64-w64-mingw32-gcc",
+            &["-shared", "-O2", "-Wall", "-Wextra", "-Werror"],
+            "ffi/tests/windows/bcryptprimitives.c",
+            "bcryptprimitives.dll",
+        );
+        // The static library and what Rust's standard library needs from Windows.
+        let lib = dir.join("libnmframe.a");
+        let host = |compiler: &str, std: &str, source: &str, out: &str| {
+            let exe = dir.join(out);
+            run(Command::new(compiler)
+                .args([std, "-Wall", "-Wextra", "-Wpedantic", "-Werror", "-O1"])
+                .arg("-I")
+                .arg(root().join("ffi/include"))
+                .arg(root().join(source))
+                .arg(&lib)
+                .args(["-lws2_32", "-lntdll", "-luserenv", "-ladvapi32"])
+                // MinGW's C++ runtime is a DLL by default, which a host started by a
+                // browser would not find: link it in.
+                .arg("-static")
+                .arg("-o")
+                .arg(&exe));
+            exe
+        };
+        let built = Built {
+            rust_echo: dir.join("examples/echo_host.exe"),
+            nmframe: dir.join("nmframe.exe"),
+            c_echo: host(
+                "x86_64-w64-mingw32-gcc",
+                "-std=c11",
+                "ffi/examples/c/echo_host.c",
+                "echo_host_c.exe",
+            ),
+            cpp_echo: host(
+                "x86_64-w64-mingw32-g++",
+                "-std=c++17",
+                "ffi/examples/cpp/echo_host.cpp",
+                "echo_host_cpp.exe",
+            ),
+            api_test: host(
+                "x86_64-w64-mingw32-gcc",
+                "-std=c11",
+                "ffi/tests/c/api_test.c",
+                "api_test.exe",
+            ),
+        };
+        // The Rust example lives one folder down: the stand-in DLL goes there too.
+        std::fs::copy(
+            dir.join("bcryptprimitives.dll"),
+            dir.join("examples/bcryptprimitives.dll"),
+        )
+        .unwrap();
+        if !prefix().join("system.reg").exists() {
+            // The first start of a prefix writes its registry and folders (seconds).
+            let mut boot = wine(Path::new("wineboot"));
+            boot.arg("-i");
+            run(&mut boot);
+        }
+        built
+    })
+}
+
+#[test]
+fn the_c_api_test_passes_under_wine() {
+    let out = wine(&built().api_test).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_windows_hosts_echo_like_the_linux_ones() {
+    // The C hosts' traffic (their refusal says "frame too large", the Rust example's
+    // gives the whole error): the Rust hosts answer the same messages below.
+    for exe in [&built().c_echo, &built().cpp_echo] {
+        echo_host_session(exe, Under::Wine);
+    }
+    let mut b = Browser::start(&built().rust_echo, Under::Wine);
+    for msg in [
+        &br#"{"a":[1,"\u00e9 \n"]}"#[..],
+        &super::json_string(1 << 20),
+    ] {
+        assert_eq!(b.roundtrip(msg), msg);
+    }
+    assert!(b.close().0.success());
+    let mut cmd = wine(&built().nmframe);
+    cmd.arg("echo");
+    let mut b = Browser::spawn(cmd, Under::Wine);
+    assert_eq!(
+        b.roundtrip(br#"{"nmframe.exe":"echo"}"#),
+        br#"{"nmframe.exe":"echo"}"#
+    );
+    assert!(b.close().0.success());
+}
+
+#[test]
+fn hostile_inputs_against_the_windows_hosts() {
+    for exe in [&built().rust_echo, &built().c_echo, &built().cpp_echo] {
+        hostile_table(exe, Under::Wine);
+    }
+}
+
+/// The text-mode trap: a C runtime in text mode turns every `\n` it writes into `\r\n`
+/// (and reads `\r\n` as `\n`), which corrupts frames whose length bytes or payloads hold
+/// those bytes. Lengths 10, 13, 266 (0x10A) and 3338 (0x0D0A) and payloads with raw line
+/// breaks as JSON whitespace must come back byte for byte.
+#[test]
+fn line_breaks_in_headers_and_payloads_survive_on_windows() {
+    let payload = |len: usize| {
+        let mut p = b"[\n1,\r\n\"".to_vec();
+        p.resize(len - 2, b'x');
+        p.extend_from_slice(b"\"]");
+        p
+    };
+    let messages: Vec<Vec<u8>> = [10, 13, 266, 3338, 0x0A0A, 0x0D0D0A]
+        .into_iter()
+        .map(payload)
+        .collect();
+    for exe in [&built().rust_echo, &built().c_echo, &built().cpp_echo] {
+        let mut b = Browser::start(exe, Under::Wine);
+        for msg in &messages {
+            assert_eq!(
+                b.roundtrip(msg),
+                *msg,
+                "{} ({} bytes)",
+                exe.display(),
+                msg.len()
+            );
+        }
+        let (status, stderr) = b.close();
+        assert!(status.success(), "{}: {stderr}", exe.display());
+    }
+}
+
+/// A browser that goes away mid-reply: the Windows host sees a broken pipe and exits
+/// without a crash.
+#[test]
+fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
+    for exe in [&built().rust_echo, &built().c_echo, &built().cpp_echo] {
+        let mut child = wine(exe)
+            .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut to = FrameWriter::new(child.stdin.take().unwrap(), Limits::browser());
+        let from = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
+        drop(from);
+        // Echoes of these have nowhere to go.
+        let msg = super::json_string(1 << 16);
+        for _ in 0..50 {
+            if to.send(&msg).is_err() {
+                break;
+            }
+        }
+        drop(to);
+        let status = nmframe_test_support::exits_within(&mut child, Duration::from_secs(10));
+        assert_eq!(status.code(), Some(0), "{}", exe.display());
+    }
+}
