@@ -423,7 +423,7 @@ pub(crate) fn write_all_vectored<W: Write + ?Sized>(
 
 /// The process's stdin and stdout as a host's reader and writer of frames, for a loop of
 /// your own ([`Server::stdio`](crate::Server::stdio) is the loop written once), set up by
-/// [`HostStdio`] with its defaults and, on Unix, the stdout guard: `println!` and
+/// [`HostStdio`] with its defaults and the stdout guard: `println!` and
 /// anything else written to descriptor 1 goes to stderr (the browser's log) instead of
 /// into the stream.
 ///

@@ -50,18 +50,20 @@ impl Default for HostStdio {
 
 impl HostStdio {
     /// The defaults, the same in every binding: `SIGPIPE` ignored, the stdin pipe
-    /// enlarged to 1 MiB on Linux, and the stdout guard on where it is available (Unix).
+    /// enlarged to 1 MiB on Linux, and the stdout guard on.
     pub fn new() -> Self {
         HostStdio {
-            guard_stdout: cfg!(unix),
+            guard_stdout: true,
             ignore_sigpipe: true,
             pipe_size: Some(1 << 20),
         }
     }
 
     /// Points descriptor 1 at stderr after taking the real stdout, so that whatever
-    /// else writes to stdout lands in the browser's log. On by default on Unix; on
-    /// Windows it is off, and [`open`](Self::open) refuses to turn it on.
+    /// else writes to stdout lands in the browser's log. On by default. On Windows it
+    /// points the standard output handle (`GetStdHandle`, Rust's `println!`) and the C
+    /// runtime's descriptor 1 (`printf`) at stderr; a language runtime that kept its
+    /// own copy of the handle at start-up (Go's `os.Stdout`) is not covered.
     #[must_use]
     pub fn guard_stdout(mut self, on: bool) -> Self {
         self.guard_stdout = on;
@@ -302,33 +304,60 @@ mod sys {
 
 #[cfg(windows)]
 mod sys {
+    use std::ffi::{c_int, c_void};
     use std::fs::File;
     use std::io;
     use std::os::windows::io::AsHandle;
 
     use super::{HostStdio, Wait};
 
+    const O_BINARY: c_int = 0x8000;
+    // GetStdHandle's numbers: (DWORD)-11 and (DWORD)-12.
+    const STD_OUTPUT_HANDLE: u32 = -11i32 as u32;
+    const STD_ERROR_HANDLE: u32 = -12i32 as u32;
+
+    unsafe extern "C" {
+        fn _setmode(fd: c_int, mode: c_int) -> c_int;
+        fn _dup2(from: c_int, to: c_int) -> c_int;
+        fn _close(fd: c_int) -> c_int;
+    }
+
+    unsafe extern "system" {
+        fn GetStdHandle(which: u32) -> *mut c_void;
+        fn SetStdHandle(which: u32, handle: *mut c_void) -> i32;
+    }
+
     pub(super) fn open(options: HostStdio) -> io::Result<(File, File)> {
-        use std::ffi::c_int;
-        unsafe extern "C" {
-            fn _setmode(fd: c_int, mode: c_int) -> c_int;
-        }
-        const O_BINARY: c_int = 0x8000;
-        if options.guard_stdout {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "the stdout guard needs Unix",
-            ));
-        }
         // The C runtime's descriptors 0 and 1 in binary mode, for C code in the same
-        // process that writes to them (Rust's std never translates line endings).
+        // process that reads or writes them (Rust's std never translates line endings).
         // SAFETY: _setmode on the C runtime's own descriptors; it touches no memory.
         unsafe { _setmode(0, O_BINARY) };
         // SAFETY: as above.
         unsafe { _setmode(1, O_BINARY) };
         let stdin = io::stdin().as_handle().try_clone_to_owned()?;
         let stdout = io::stdout().as_handle().try_clone_to_owned()?;
+        if options.guard_stdout {
+            guard();
+        }
         Ok((stdin.into(), stdout.into()))
+    }
+
+    /// With the real stdout duplicated, points both ways of writing to "stdout" at
+    /// stderr: the Win32 standard handle (Rust's `println!`, `WriteFile` on
+    /// `GetStdHandle`) and the C runtime's descriptor 1 (`printf`).
+    fn guard() {
+        // SAFETY: GetStdHandle reads a process-wide slot; no memory is passed.
+        let stderr = unsafe { GetStdHandle(STD_ERROR_HANDLE) };
+        // SAFETY: SetStdHandle stores a handle value in that slot; the handle is only
+        // used by later writes, which fail cleanly if it is not valid.
+        unsafe { SetStdHandle(STD_OUTPUT_HANDLE, stderr) };
+        // SAFETY: _dup2 on the C runtime's descriptors; it touches no memory of ours.
+        if unsafe { _dup2(2, 1) } != 0 {
+            // No stderr to point at: better a printf that fails than one in the stream.
+            // The real stdout lives on in the duplicate taken above.
+            // SAFETY: closes the C runtime's descriptor 1, nothing of ours.
+            unsafe { _close(1) };
+        }
     }
 
     /// Windows pipes opened by a browser are blocking: nothing to wait for.

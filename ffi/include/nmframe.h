@@ -52,11 +52,11 @@
 #define NMF_MAX_BROWSER_TO_HOST 4294967295
 
 /**
- * `nmf_host_new` flag: ask for the stdout guard explicitly (it is on by default where
- * available). The guard moves the real stdout to a private descriptor and points
- * descriptor 1 at stderr, so that a stray `printf` (or a library's banner) lands in
- * the browser's log instead of corrupting the stream. Unix only: with this flag,
- * `nmf_host_new` fails on Windows rather than run unguarded.
+ * `nmf_host_new` flag: ask for the stdout guard explicitly (it is on by default). The
+ * guard moves the real stdout to a private descriptor and points descriptor 1 at
+ * stderr (on Windows, the standard output handle and the C runtime's descriptor 1), so
+ * that a stray `printf` (or a library's banner) lands in the browser's log instead of
+ * corrupting the stream.
  */
 #define NMF_HOST_GUARD_STDOUT 1
 
@@ -567,7 +567,7 @@ const char *nmf_doc_last_error(const struct nmf_doc *doc);
  *   `nmf_host_caller`). With `argv` NULL the process's own command line is read.
  * - `flags`: 0 for the defaults, or `NMF_HOST_WRITER_THREAD`, and either
  *   `NMF_HOST_NO_GUARD_STDOUT` or `NMF_HOST_GUARD_STDOUT`, joined with `|`. By default
- *   the stdout guard is on where it is available (Unix), as in every binding.
+ *   the stdout guard is on, as in every binding.
  * - `max_inbound`: cap on messages read, 0 for the protocol's 4 GiB − 1 (Chromium
  *   sends at most 64 MiB).
  *
@@ -576,7 +576,7 @@ const char *nmf_doc_last_error(const struct nmf_doc *doc);
  * enlarges the stdin pipe to 1 MiB when it can (Firefox writes large messages much
  * faster then); opens descriptor 2 on `/dev/null` when it is closed; and waits out
  * `EAGAIN` when stdin or stdout was inherited non-blocking. On Windows it puts stdin
- * and stdout in binary mode (the guard is not available there). When stdin or stdout
+ * and stdout in binary mode. When stdin or stdout
  * is not open it returns `NMF_IO` and says which on stderr. Unknown flags, or both
  * guard flags, are `NMF_INVALID_ARGUMENT`.
  *

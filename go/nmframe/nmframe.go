@@ -114,11 +114,12 @@ type options struct {
 	maxInbound C.uint32_t
 }
 
-// GuardStdout turns the stdout guard on or off. It is on by default where available
-// (Unix), as in every binding: the real stdout moves to a private descriptor and
-// descriptor 1 points at stderr, so anything printed to os.Stdout (fmt.Println, a
-// library's banner) lands in the browser's log instead of corrupting the stream.
-// GuardStdout(true) on Windows makes NewHost fail rather than run unguarded.
+// GuardStdout turns the stdout guard on or off. It is on by default, as in every
+// binding: the real stdout moves to a private descriptor and descriptor 1 points at
+// stderr, so anything printed to os.Stdout (fmt.Println, a library's banner) lands in
+// the browser's log instead of corrupting the stream. On Windows the library redirects
+// the standard output handle and the C runtime's descriptor 1, but os.Stdout keeps the
+// handle Go took at start-up: print to os.Stderr there.
 func GuardStdout(on bool) Option {
 	return func(o *options) {
 		o.flags &^= C.NMF_HOST_GUARD_STDOUT | C.NMF_HOST_NO_GUARD_STDOUT

@@ -64,7 +64,7 @@ impl Stdout {
 }
 
 /// The process's stdin and stdout as a host's [`FrameStream`] and [`FrameSink`], set
-/// up by [`HostStdio`] with its defaults (the stdout guard on Unix, `SIGPIPE`
+/// up by [`HostStdio`] with its defaults (the stdout guard, `SIGPIPE`
 /// ignored, the stdin pipe enlarged), with SIGTERM ending the stream cleanly on Unix
 /// ([`FrameStream::end_on_sigterm`]).
 ///

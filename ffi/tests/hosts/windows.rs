@@ -14,12 +14,15 @@ use std::time::Duration;
 
 use nmframe::{FrameReader, FrameWriter, Limits};
 
-use super::{Browser, Under, echo_host_session, hostile_table, root, run, target_dir};
+use super::{
+    Browser, Under, calc_host_session, echo_host_session, hostile_table, root, run, target_dir,
+};
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
 
 struct Built {
     rust_echo: PathBuf,
+    c_calc: PathBuf,
     nmframe: PathBuf,
     c_echo: PathBuf,
     cpp_echo: PathBuf,
@@ -92,6 +95,12 @@ fn built() -> &'static Built {
                 "-std=c11",
                 "ffi/examples/c/echo_host.c",
                 "echo_host_c.exe",
+            ),
+            c_calc: host(
+                "x86_64-w64-mingw32-gcc",
+                "-std=c11",
+                "ffi/examples/c/calc_host.c",
+                "calc_host_c.exe",
             ),
             cpp_echo: host(
                 "x86_64-w64-mingw32-g++",
@@ -195,6 +204,13 @@ fn line_breaks_in_headers_and_payloads_survive_on_windows() {
         let (status, stderr) = b.close();
         assert!(status.success(), "{}: {stderr}", exe.display());
     }
+}
+
+/// The calc host's traffic, its stray `printf` among it: with the stdout guard (on by
+/// default) the text goes to stderr and the stream stays intact, as on Linux.
+#[test]
+fn the_stdout_guard_keeps_a_stray_printf_out_of_the_stream_on_windows() {
+    calc_host_session(&built().c_calc, Under::Wine);
 }
 
 /// A browser that goes away mid-reply: the Windows host sees a broken pipe and exits
