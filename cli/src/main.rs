@@ -13,6 +13,7 @@ use clap::{Args, Parser, Subcommand};
 mod cmd;
 mod manifest;
 mod out;
+mod registry;
 mod run;
 mod start;
 mod text;

@@ -410,6 +410,18 @@ pub fn find(
     user_data_dir: Option<&Path>,
     name: &str,
 ) -> Option<PathBuf> {
+    if os == Os::Windows {
+        // The registry names the file: the user's key first, then the machine's, as the
+        // browsers read them. Only where the registry is at hand.
+        if !cfg!(windows) {
+            return None;
+        }
+        return [false, true]
+            .into_iter()
+            .filter_map(|system| crate::registry::get(&registry_key(target, name, system)))
+            .map(PathBuf::from)
+            .find(|p| p.is_file());
+    }
     let file = format!("{name}.json");
     [
         user_dir(target, os, home, user_data_dir),

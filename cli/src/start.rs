@@ -58,10 +58,14 @@ pub fn try_start(fields: &Fields, browser: Browser, manifest: &Path) -> Started 
         manifest_path: manifest.to_path_buf(),
     };
     let mut cmd = launch.command();
-    cmd.env_clear().env("PATH", DESKTOP_PATH);
-    for name in KEPT {
-        if let Some(value) = std::env::var_os(name) {
-            cmd.env(name, value);
+    // On Windows a program needs much of its environment to start at all (SystemRoot,
+    // its PATH), and browsers pass theirs on: only Unix gets the desktop one.
+    if cfg!(unix) {
+        cmd.env_clear().env("PATH", DESKTOP_PATH);
+        for name in KEPT {
+            if let Some(value) = std::env::var_os(name) {
+                cmd.env(name, value);
+            }
         }
     }
     let started = Instant::now();
@@ -103,9 +107,14 @@ pub fn try_start(fields: &Fields, browser: Browser, manifest: &Path) -> Started 
     if !stdout.is_empty() {
         problems.push(judge_stdout(&stdout, browser));
     }
+    let environment = if cfg!(unix) {
+        "a desktop session's environment"
+    } else {
+        "this environment"
+    };
     let note = problems.is_empty().then(|| {
         format!(
-            "started as {browser} starts it, with a desktop session's environment, and exited 0 {} ms after its stdin closed",
+            "started as {browser} starts it, with {environment}, and exited 0 {} ms after its stdin closed",
             after.as_millis()
         )
     });

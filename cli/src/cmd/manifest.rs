@@ -88,7 +88,9 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
                 continue;
             }
         };
-        let file = dir.join(format!("{name}.json"));
+        // The registry needs the manifest's absolute path.
+        let file = std::path::absolute(dir.join(format!("{name}.json")))
+            .unwrap_or_else(|_| dir.join(format!("{name}.json")));
         // serde_json's layout: simd-json's pretty printer puts most keys on one line.
         let mut text = serde_json::to_string_pretty(&manifest).expect("a manifest serializes");
         text.push('\n');
@@ -100,10 +102,16 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
         println!("{}: wrote {}", target.name(), file.display());
         if os == Os::Windows {
             let key = manifest::registry_key(target, name, args.place.system);
-            println!(
-                "run: REG ADD \"{key}\" /ve /t REG_SZ /d \"{}\" /f",
-                file.display()
-            );
+            let value = file.display().to_string();
+            if !cfg!(windows) {
+                // Written for another machine: the command to run there.
+                println!("run: REG ADD \"{key}\" /ve /t REG_SZ /d \"{value}\" /f");
+            } else if let Err(e) = crate::registry::set(&key, &value) {
+                problem(&format!("{}: {e}", target.name()));
+                failed = true;
+            } else {
+                println!("{}: set {key} to {value}", target.name());
+            }
         }
     }
     if failed { MISBEHAVED } else { 0 }
@@ -132,10 +140,19 @@ pub(crate) fn manifest_uninstall(args: &InstallPlace) -> u8 {
             }
         }
         if os == Os::Windows {
-            println!(
-                "run: REG DELETE \"{}\" /f",
-                manifest::registry_key(target, name, args.system)
-            );
+            let key = manifest::registry_key(target, name, args.system);
+            if !cfg!(windows) {
+                println!("run: REG DELETE \"{key}\" /f");
+                continue;
+            }
+            match crate::registry::delete(&key) {
+                Ok(true) => println!("{}: deleted {key}", target.name()),
+                Ok(false) => println!("{}: no {key}", target.name()),
+                Err(e) => {
+                    problem(&format!("{}: {e}", target.name()));
+                    code = SETUP;
+                }
+            }
         }
     }
     code

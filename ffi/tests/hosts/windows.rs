@@ -240,3 +240,81 @@ fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
         assert_eq!(status.code(), Some(0), "{}", exe.display());
     }
 }
+
+/// A Linux path as Wine shows it to Windows programs (drive Z: is the root).
+fn windows_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
+}
+
+/// `nmframe.exe manifest install`, `check` and `uninstall` for Chrome, against Wine's
+/// registry: the key Chrome reads names the manifest, `check` finds it there and starts
+/// the host as Chrome would, `uninstall` removes both.
+#[test]
+fn manifest_commands_use_the_registry_on_windows() {
+    let dir = target_dir().join("wine-manifests");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let name = "com.example.wine_registry";
+    let key = format!(r"HKCU\Software\Google\Chrome\NativeMessagingHosts\{name}");
+    let manifest = windows_path(&dir.join(format!("{name}.json")));
+    let nmframe = |args: &[&str]| {
+        let out = wine(&built().nmframe).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let reg_value = || {
+        let out = wine(Path::new("reg"))
+            .args(["query", &key, "/ve"])
+            .output()
+            .unwrap();
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let host = windows_path(&built().c_echo);
+    let manifest_dir = windows_path(&dir);
+    let (code, said) = nmframe(&[
+        "manifest",
+        "install",
+        "--name",
+        name,
+        "--path",
+        &host,
+        "--browser",
+        "chrome",
+        "--origin",
+        "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/",
+        "--manifest-dir",
+        &manifest_dir,
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+    let value = reg_value().expect("the key exists");
+    assert!(value.contains(&manifest), "{value}");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+    assert_eq!(written["path"], host.as_str());
+
+    let (code, said) = nmframe(&["manifest", "check", "--name", name, "--browser", "chrome"]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(&format!("{manifest}: ok (started as Chromium starts it")),
+        "{said}"
+    );
+
+    let (code, said) = nmframe(&[
+        "manifest",
+        "uninstall",
+        "--name",
+        name,
+        "--browser",
+        "chrome",
+        "--manifest-dir",
+        &manifest_dir,
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(reg_value().is_none(), "the key is gone");
+    assert!(!dir.join(format!("{name}.json")).exists());
+    let (code, said) = nmframe(&["manifest", "check", "--name", name, "--browser", "chrome"]);
+    assert_eq!(code, Some(1), "{said}");
+}
