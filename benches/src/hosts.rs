@@ -119,6 +119,15 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             format!("{} -lpthread -ldl -lm", lib.display()),
         ));
     let exe = |p: PathBuf| vec![p.into_os_string()];
+    // `host` behind `nmframe tap`, which logs every frame (to /dev/null, so that the disk
+    // does not fill).
+    let tapped = |host: Vec<OsString>| {
+        let tap = ["tap", "--log", "/dev/null", "--"].map(OsString::from);
+        let mut argv = vec![target.join("nmframe").into_os_string()];
+        argv.extend(tap);
+        argv.extend(host);
+        argv
+    };
     let mut echo = vec![
         Host {
             name: "cat (no framing: the limit)",
@@ -135,14 +144,7 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
         // The tap's own cost, with nothing but cat behind it.
         Host {
             name: "cat behind nmframe tap",
-            argv: vec![
-                target.join("nmframe").into(),
-                "tap".into(),
-                "--log".into(),
-                "/dev/null".into(),
-                "--".into(),
-                "cat".into(),
-            ],
+            argv: tapped(vec!["cat".into()]),
             env: &[],
         },
         Host {
@@ -150,19 +152,10 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             argv: vec![target.join("nmframe").into(), "echo".into()],
             env: &[],
         },
-        // The same host behind `nmframe tap`, which logs every frame (to /dev/null here,
-        // so that the disk does not fill): the tap's overhead.
+        // The same host behind `nmframe tap`: the tap's overhead.
         Host {
             name: "nmframe echo behind nmframe tap",
-            argv: vec![
-                target.join("nmframe").into(),
-                "tap".into(),
-                "--log".into(),
-                "/dev/null".into(),
-                "--".into(),
-                target.join("nmframe").into(),
-                "echo".into(),
-            ],
+            argv: tapped(vec![target.join("nmframe").into(), "echo".into()]),
             env: &[],
         },
         Host {

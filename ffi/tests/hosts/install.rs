@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use super::{Browser, Under, built, root, run, target_dir};
+use super::{Browser, Under, built, go_stamp, root, run, target_dir};
 
 /// The prefix `ffi/install.sh` installed into (once per test run), from the libraries and
 /// the `nmframe` command that `built()` made.
@@ -285,18 +285,7 @@ fn a_go_host_builds_outside_the_repository_and_keeps_serving_after_bad_messages(
     )
     .unwrap();
     std::fs::write(dir.join("main.go"), readme_go_block()).unwrap();
-    // Go's build cache does not look inside the archive pkg-config names: a stamp of the
-    // installed library in the link flags makes a new one relink.
-    let lib = std::fs::metadata(prefix().join("lib/libnmframe.a")).unwrap();
-    let stamp = format!(
-        "-ldflags=-X main.libnmframeStamp={}-{}",
-        lib.len(),
-        lib.modified()
-            .unwrap()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
+    let stamp = go_stamp(&prefix().join("lib/libnmframe.a"));
     let exe = dir.join("myhost");
     run(Command::new("go")
         .args(["build", &stamp, "-o"])

@@ -118,18 +118,7 @@ fn built() -> &'static Built {
                 .arg(&exe));
             exe
         };
-        // Go's build cache does not look inside the archive named by CGO_LDFLAGS: a
-        // stamp of its size and time in the link flags makes a new library relink.
-        let meta = std::fs::metadata(&lib).unwrap();
-        let stamp = format!(
-            "-ldflags=-X main.libnmframeStamp={}-{:?}",
-            meta.len(),
-            meta.modified()
-                .unwrap()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        );
+        let stamp = go_stamp(&lib);
         let go_build = |package: &str, name: &str| {
             let exe = out.join(name);
             run(Command::new("go")
@@ -215,6 +204,20 @@ fn built() -> &'static Built {
             probes,
         }
     })
+}
+
+/// Go's build cache does not look inside the archive a cgo build links (named by
+/// CGO_LDFLAGS or by pkg-config): a stamp of its size and time in the link flags makes a
+/// new library relink.
+fn go_stamp(lib: &Path) -> String {
+    let meta = std::fs::metadata(lib).unwrap();
+    let nanos = meta
+        .modified()
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("-ldflags=-X main.libnmframeStamp={}-{nanos}", meta.len())
 }
 
 /// How a host is run: natively, or under valgrind.
