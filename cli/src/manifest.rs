@@ -119,17 +119,51 @@ pub fn system_dir(target: Target, os: Os) -> Option<PathBuf> {
     Some(PathBuf::from(dir))
 }
 
-/// The registry key that names a host's manifest on Windows.
+/// The registry key `install` writes on Windows: the browser's own vendor key, in the
+/// user's hive or (`system`) the machine's.
 pub fn registry_key(target: Target, name: &str, system: bool) -> String {
-    let hive = if system { "HKLM" } else { "HKCU" };
-    let vendor = match target {
-        // Brave reads Google Chrome's key.
-        Target::Chrome | Target::Brave => r"Google\Chrome",
-        Target::Chromium => "Chromium",
-        Target::Edge => r"Microsoft\Edge",
-        Target::Firefox => "Mozilla",
+    let hive = if system {
+        r"HKLM\SOFTWARE"
+    } else {
+        r"HKCU\SOFTWARE"
     };
-    format!(r"{hive}\SOFTWARE\{vendor}\NativeMessagingHosts\{name}")
+    format!(
+        r"{hive}\{}\NativeMessagingHosts\{name}",
+        registry_vendors(target)[0]
+    )
+}
+
+/// The vendor keys `target` reads, its own first, then those it falls back to: Chromium
+/// builds read Chromium's key and then Google Chrome's, Edge reads its own, Chromium's
+/// and Chrome's (Microsoft's documentation), Brave is installed under Chrome's.
+fn registry_vendors(target: Target) -> &'static [&'static str] {
+    match target {
+        Target::Chrome | Target::Brave => &[r"Google\Chrome"],
+        Target::Chromium => &["Chromium", r"Google\Chrome"],
+        Target::Edge => &[r"Microsoft\Edge", "Chromium", r"Google\Chrome"],
+        Target::Firefox => &["Mozilla"],
+    }
+}
+
+/// Every registry key `target` may read a host's manifest path from, in the order it
+/// reads them: the user's hive, then the machine's 32-bit view (`WOW6432Node`), then its
+/// 64-bit view, each with the vendor keys of [`registry_vendors`]. The first key that
+/// exists is the one used: a manifest it names that is missing or broken is not passed
+/// over for a later key.
+pub fn registry_search(target: Target, name: &str) -> Vec<String> {
+    let hives = [
+        r"HKCU\SOFTWARE",
+        r"HKLM\SOFTWARE\WOW6432Node",
+        r"HKLM\SOFTWARE",
+    ];
+    hives
+        .iter()
+        .flat_map(|hive| {
+            registry_vendors(target)
+                .iter()
+                .map(move |vendor| format!(r"{hive}\{vendor}\NativeMessagingHosts\{name}"))
+        })
+        .collect()
 }
 
 /// A host manifest as written by `install`.
@@ -261,10 +295,15 @@ pub fn read(path: &Path) -> Result<(Fields, Vec<Problem>), String> {
     Ok((fields, problems))
 }
 
-/// The browsers' rules, applied to a manifest meant for `target` on `os`.
-/// `file_name` is the manifest's file name, when it has one.
-pub fn validate(fields: &Fields, target: Target, os: Os, file_name: Option<&str>) -> Vec<Problem> {
+/// The browsers' rules, applied to a manifest meant for `target` on `os`. `manifest` is
+/// the manifest's own path, when it has one.
+pub fn validate(fields: &Fields, target: Target, os: Os, manifest: Option<&Path>) -> Vec<Problem> {
     let mut problems = Vec::new();
+    // On Windows the registry names the file, whatever its name.
+    let file_name = manifest
+        .filter(|_| os != Os::Windows)
+        .and_then(|m| m.file_name())
+        .and_then(|f| f.to_str());
     match fields.name.as_deref() {
         None => problems.push(error("\"name\" is missing")),
         Some(name) => {
@@ -307,7 +346,11 @@ pub fn validate(fields: &Fields, target: Target, os: Os, file_name: Option<&str>
             )));
         }
         // Another OS's path cannot be looked at from here.
-        Some(p) if os == Os::current() => problems.extend(check_executable(Path::new(p))),
+        Some(p) if os == Os::current() => {
+            // A relative path (Windows) is taken from the manifest's folder.
+            let host = crate::run::resolve_host(Path::new(p), manifest.and_then(Path::parent));
+            problems.extend(check_executable(&host))
+        }
         Some(_) => {}
     }
     if target.browser() == Browser::Firefox {
@@ -401,26 +444,35 @@ fn check_executable(path: &Path) -> Vec<Problem> {
     }
 }
 
+/// A manifest a browser would read, and the registry key that names it (Windows).
+#[derive(Debug)]
+pub struct Found {
+    pub path: PathBuf,
+    pub key: Option<String>,
+}
+
 /// The manifest for `name` that `target` would read, searching as the browser does:
-/// the user directory, then the system one.
+/// the user directory, then the system one; on Windows the keys of [`registry_search`]
+/// (only where the registry is at hand), whose first match is taken even when the file
+/// it names is missing, as the browser takes it.
 pub fn find(
     target: Target,
     os: Os,
     home: &Path,
     user_data_dir: Option<&Path>,
     name: &str,
-) -> Option<PathBuf> {
+) -> Option<Found> {
     if os == Os::Windows {
-        // The registry names the file: the user's key first, then the machine's, as the
-        // browsers read them. Only where the registry is at hand.
         if !cfg!(windows) {
             return None;
         }
-        return [false, true]
-            .into_iter()
-            .filter_map(|system| crate::registry::get(&registry_key(target, name, system)))
-            .map(PathBuf::from)
-            .find(|p| p.is_file());
+        return registry_search(target, name).into_iter().find_map(|key| {
+            let path = crate::registry::get(&key)?;
+            Some(Found {
+                path: PathBuf::from(path),
+                key: Some(key),
+            })
+        });
     }
     let file = format!("{name}.json");
     [
@@ -431,6 +483,7 @@ pub fn find(
     .flatten()
     .map(|dir| dir.join(&file))
     .find(|p| p.is_file())
+    .map(|path| Found { path, key: None })
 }
 
 #[cfg(test)]
@@ -472,5 +525,48 @@ mod tests {
             registry_key(Target::Firefox, "a", true),
             r"HKLM\SOFTWARE\Mozilla\NativeMessagingHosts\a"
         );
+        assert_eq!(
+            registry_key(Target::Edge, "a", false),
+            r"HKCU\SOFTWARE\Microsoft\Edge\NativeMessagingHosts\a"
+        );
+    }
+
+    #[test]
+    fn registry_search_orders() {
+        let keys = |target| -> Vec<String> {
+            registry_search(target, "n")
+                .into_iter()
+                .map(|k| k.replace(r"\NativeMessagingHosts\n", ""))
+                .collect()
+        };
+        // Microsoft's documented order for Edge.
+        assert_eq!(
+            keys(Target::Edge),
+            [
+                r"HKCU\SOFTWARE\Microsoft\Edge",
+                r"HKCU\SOFTWARE\Chromium",
+                r"HKCU\SOFTWARE\Google\Chrome",
+                r"HKLM\SOFTWARE\WOW6432Node\Microsoft\Edge",
+                r"HKLM\SOFTWARE\WOW6432Node\Chromium",
+                r"HKLM\SOFTWARE\WOW6432Node\Google\Chrome",
+                r"HKLM\SOFTWARE\Microsoft\Edge",
+                r"HKLM\SOFTWARE\Chromium",
+                r"HKLM\SOFTWARE\Google\Chrome",
+            ]
+        );
+        // Firefox: the user's key, then the machine's 32-bit view, then its 64-bit one.
+        assert_eq!(
+            keys(Target::Firefox),
+            [
+                r"HKCU\SOFTWARE\Mozilla",
+                r"HKLM\SOFTWARE\WOW6432Node\Mozilla",
+                r"HKLM\SOFTWARE\Mozilla",
+            ]
+        );
+        assert_eq!(
+            keys(Target::Chromium)[..2],
+            [r"HKCU\SOFTWARE\Chromium", r"HKCU\SOFTWARE\Google\Chrome"]
+        );
+        assert_eq!(keys(Target::Chrome).len(), 3);
     }
 }

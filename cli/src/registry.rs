@@ -57,3 +57,27 @@ pub fn get(key: &str) -> Option<String> {
             Some(value.trim().to_owned()).filter(|v| !v.is_empty())
         })
 }
+
+/// The names of `key`'s subkeys (the hosts registered under a `NativeMessagingHosts` key).
+pub fn subkeys(key: &str) -> Vec<String> {
+    let Ok(out) = Command::new("reg").args(["query", key]).output() else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    // Subkeys are listed by their full path, the hive spelled out
+    // ("HKEY_CURRENT_USER\SOFTWARE\...\com.example.host"); values are indented.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|line| line.starts_with("HKEY_"))
+        .filter_map(|line| {
+            let (parent, name) = line.trim_end().rsplit_once('\\')?;
+            let (_, parent_rest) = parent.split_once('\\')?;
+            let (_, key_rest) = key.split_once('\\')?;
+            parent_rest
+                .eq_ignore_ascii_case(key_rest)
+                .then(|| name.to_owned())
+        })
+        .collect()
+}

@@ -51,21 +51,23 @@ impl Launch {
         } else {
             self.host.clone()
         };
-        let mut cmd = Command::new(&host);
         // The user's own arguments first: `run -- python3 host.py` is then started as
         // the kernel starts a `#!` script the browser launches.
-        cmd.args(&self.extra_args);
+        let mut args = self.extra_args.clone();
         match self.browser {
             Browser::Chromium | Browser::Unknown => {
-                cmd.arg(&self.origin);
+                args.push(self.origin.clone().into());
                 if cfg!(windows) {
-                    cmd.arg("--parent-window=0");
+                    // A service worker's port: there is no window.
+                    args.push("--parent-window=0".into());
                 }
             }
             Browser::Firefox => {
-                cmd.arg(&self.manifest_path).arg(&self.extension_id);
+                args.push(self.manifest_path.clone().into());
+                args.push(self.extension_id.clone().into());
             }
         }
+        let mut cmd = self.program(&host, &args);
         // Both browsers start the host in its own directory.
         if let Some(dir) = host.parent().filter(|d| !d.as_os_str().is_empty()) {
             cmd.current_dir(dir);
@@ -75,6 +77,71 @@ impl Launch {
             .stderr(Stdio::piped());
         cmd
     }
+}
+
+impl Launch {
+    #[cfg(not(windows))]
+    fn program(&self, host: &Path, args: &[OsString]) -> Command {
+        let mut cmd = Command::new(host);
+        cmd.args(args);
+        cmd
+    }
+
+    /// Chromium on Windows starts every host through the command interpreter, as
+    /// `%COMSPEC% /d /s /c "HOST ARGS" < pipe > pipe` (unless the policy
+    /// NativeHostsExecutablesLaunchDirectly is set): `.bat` hosts run, `cmd.exe` is the
+    /// process the browser watches and kills, and the host is its child. Firefox starts
+    /// a program directly (the standard library runs a `.bat` through `cmd.exe` too).
+    #[cfg(windows)]
+    fn program(&self, host: &Path, args: &[OsString]) -> Command {
+        use std::os::windows::process::CommandExt;
+        if self.browser == Browser::Firefox {
+            let mut cmd = Command::new(host);
+            cmd.args(args);
+            return cmd;
+        }
+        let comspec = std::env::var_os("COMSPEC").unwrap_or_else(|| "cmd.exe".into());
+        let mut line = quote_arg(host.as_os_str());
+        for arg in args {
+            line.push(' ');
+            line.push_str(&quote_arg(arg));
+        }
+        let mut cmd = Command::new(comspec);
+        // cmd.exe parses its own command line: `/s /c "..."` strips the outer quotes
+        // and runs the rest as typed.
+        cmd.raw_arg(format!("/d /s /c \"{line}\""));
+        cmd
+    }
+}
+
+/// `arg` quoted for a Windows command line where it needs it (the C runtime's rules:
+/// backslashes before a quote are doubled, a quote is escaped).
+#[cfg(any(windows, test))]
+fn quote_arg(arg: &std::ffi::OsStr) -> String {
+    let arg = arg.to_string_lossy();
+    if !arg.is_empty() && !arg.contains([' ', '\t', '"']) {
+        return arg.into_owned();
+    }
+    let mut out = String::from('"');
+    let mut backslashes = 0;
+    for c in arg.chars() {
+        if c == '\\' {
+            backslashes += 1;
+            continue;
+        }
+        // Backslashes count as escapes only before a quote.
+        let escapes = if c == '"' {
+            backslashes * 2 + 1
+        } else {
+            backslashes
+        };
+        out.extend(std::iter::repeat_n('\\', escapes));
+        backslashes = 0;
+        out.push(c);
+    }
+    out.extend(std::iter::repeat_n('\\', backslashes * 2));
+    out.push('"');
+    out
 }
 
 /// How the session is run.
@@ -679,5 +746,24 @@ pub fn resolve_host(host: &Path, base: Option<&Path>) -> PathBuf {
     match base {
         Some(base) if host.is_relative() => base.join(host),
         _ => host.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_arg;
+
+    #[test]
+    fn windows_arguments_are_quoted_as_the_c_runtime_reads_them() {
+        let q = |s: &str| quote_arg(std::ffi::OsStr::new(s));
+        assert_eq!(q("chrome-extension://abc/"), "chrome-extension://abc/");
+        assert_eq!(
+            q(r"C:\Program Files\host.exe"),
+            r#""C:\Program Files\host.exe""#
+        );
+        assert_eq!(q(""), r#""""#);
+        assert_eq!(q(r#"a "b""#), r#""a \"b\"""#);
+        assert_eq!(q(r"dir with space\"), r#""dir with space\\""#);
+        assert_eq!(q(r#"x\"y z"#), r#""x\\\"y z""#);
     }
 }

@@ -40,12 +40,14 @@ pub struct Started {
 /// desktop session's environment), closes its stdin at once, as the browser does on
 /// disconnect, and judges how it exits.
 pub fn try_start(fields: &Fields, browser: Browser, manifest: &Path) -> Started {
-    let Some(host) = fields.path.as_deref().map(Path::new) else {
+    let Some(host) = fields.path.as_deref() else {
         return Started {
             problems: Vec::new(),
             note: None,
         };
     };
+    // A relative path (Windows) is taken from the manifest's folder.
+    let host = &crate::run::resolve_host(Path::new(host), manifest.parent());
     let launch = Launch {
         browser,
         host: host.to_path_buf(),
@@ -105,7 +107,7 @@ pub fn try_start(fields: &Fields, browser: Browser, manifest: &Path) -> Started 
         problems.push(problem);
     }
     if !stdout.is_empty() {
-        problems.push(judge_stdout(&stdout, browser));
+        problems.push(judge_stdout(&stdout, browser, host));
     }
     let environment = if cfg!(unix) {
         "a desktop session's environment"
@@ -193,6 +195,7 @@ fn judge_exit(status: ExitStatus, stderr: &str) -> Option<Problem> {
         Some(126) => Some(error(format!(
             "the host exited 126, a command it runs cannot be executed{said}"
         ))),
+        Some(code) if cfg!(windows) => judge_windows_exit(code as u32, stderr, &said),
         Some(code) => Some(warning(format!(
             "the host exited {code} when its stdin closed at once (a browser closes it when \
              the extension disconnects){said}; a host should exit 0 at end of file"
@@ -212,9 +215,57 @@ fn judge_exit(status: ExitStatus, stderr: &str) -> Option<Problem> {
     }
 }
 
+/// A Windows exit that means the host could not start: the loader's NTSTATUS codes, and
+/// `cmd.exe` (which Chromium starts hosts through) not finding the program.
+fn judge_windows_exit(code: u32, stderr: &str, said: &str) -> Option<Problem> {
+    let text = match code {
+        0 => return None,
+        0xC000_0135 => format!(
+            "the host cannot start: a DLL it needs was not found (0xC0000135, \
+             STATUS_DLL_NOT_FOUND){said}. Windows looks beside the program, in System32 and \
+             in the browser's PATH: put nmframe.dll (and your compiler's runtime DLLs) next \
+             to the host, or link libnmframe statically"
+        ),
+        0xC000_0139 => format!(
+            "the host cannot start: a DLL beside it lacks a function the host was built \
+             against (0xC0000139, STATUS_ENTRYPOINT_NOT_FOUND){said}; ship the nmframe.dll \
+             the host was linked with"
+        ),
+        0xC000_007B => format!(
+            "the host cannot start: it or a DLL it loads is built for another architecture \
+             (0xC000007B, STATUS_INVALID_IMAGE_FORMAT){said}; build the host and its DLLs \
+             for the same one"
+        ),
+        0xC000_0142 => {
+            format!("the host cannot start: a DLL failed to initialise (0xC0000142){said}")
+        }
+        // cmd.exe: "is not recognized as an internal or external command" (Wine words it
+        // "Can't recognize ..."); 9009 is its exit code for that.
+        _ if code == 9009
+            || stderr.contains("not recognized")
+            || stderr.contains("Can't recognize") =>
+        {
+            format!(
+                "the host cannot start: cmd.exe, which Chromium starts hosts through, did not \
+                 find the program{said}; check \"path\" in the manifest"
+            )
+        }
+        0xC000_0000.. => {
+            format!("the host crashed as it started (0x{code:08X}: an NTSTATUS code){said}")
+        }
+        _ => {
+            return Some(warning(format!(
+                "the host exited {code} when its stdin closed at once (a browser closes it \
+                 when the extension disconnects){said}; a host should exit 0 at end of file"
+            )));
+        }
+    };
+    Some(error(text))
+}
+
 /// Bytes the host wrote unasked: whole messages are allowed, anything else would break
 /// the stream.
-fn judge_stdout(stdout: &[u8], browser: Browser) -> Problem {
+fn judge_stdout(stdout: &[u8], browser: Browser, host: &Path) -> Problem {
     let cap = Limits::browser().inbound();
     let (mut rest, mut messages) = (stdout, 0);
     while let Ok(Decoded::Frame { consumed, .. }) = decode_frame(rest, cap) {
@@ -227,9 +278,19 @@ fn judge_stdout(stdout: &[u8], browser: Browser) -> Problem {
              them to the extension"
         ));
     }
+    let batch = host
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("bat") || e.eq_ignore_ascii_case("cmd"));
+    let cause = if batch {
+        // cmd.exe echoes each command with its prompt ("C:\dir>...") to stdout.
+        "a batch file echoes its commands to stdout unless its first line is @echo off"
+    } else {
+        "print to stderr"
+    };
     error(format!(
         "the host wrote {} bytes to stdout that are not whole messages, before it was sent \
-         any (text printed to stdout?): {}. {browser} would close the port; print to stderr",
+         any (text printed to stdout?): {}. {browser} would close the port; {cause}",
         stdout.len(),
         preview(stdout, 32)
     ))

@@ -176,12 +176,12 @@ pub(crate) fn manifest_check(file: Option<PathBuf>, name: Option<String>, args: 
                         }
                         _ => Target::Chromium,
                     });
-            checked.push((target, file.clone()));
+            checked.push((target, file.clone(), None));
         }
         (None, Some(name)) => {
             for target in targets(&args.browser, true) {
                 match manifest::find(target, os, &home(), args.user_data_dir.as_deref(), name) {
-                    Some(path) => checked.push((target, path)),
+                    Some(found) => checked.push((target, found.path, found.key)),
                     None if !args.browser.is_empty() => {
                         problem(&format!(
                             "{}: no manifest named {name:?} where it looks",
@@ -203,17 +203,24 @@ pub(crate) fn manifest_check(file: Option<PathBuf>, name: Option<String>, args: 
         }
     }
     let mut bad = false;
-    for (target, path) in checked {
+    for (target, path, key) in checked {
+        // On Windows, which key led there: a browser reads the first of its keys that
+        // exists, and a stale one shadows the rest.
+        let via = key.map(|k| format!(" (named by {k})")).unwrap_or_default();
         let (fields, mut problems) = match manifest::read(&path) {
             Ok(found) => found,
             Err(e) => {
-                problem(&format!("{}: {e}", target.name()));
+                let looks_further = if via.is_empty() {
+                    ""
+                } else {
+                    "; the browser stops at the first key it finds and looks no further"
+                };
+                problem(&format!("{}: {e}{via}{looks_further}", target.name()));
                 bad = true;
                 continue;
             }
         };
-        let file_name = path.file_name().and_then(|f| f.to_str());
-        problems.extend(manifest::validate(&fields, target, os, file_name));
+        problems.extend(manifest::validate(&fields, target, os, Some(&path)));
         // A manifest the browser would take gets its host started as the browser would
         // start it; not one for another system, whose host cannot run here.
         let mut note = None;
@@ -224,11 +231,16 @@ pub(crate) fn manifest_check(file: Option<PathBuf>, name: Option<String>, args: 
         }
         if problems.is_empty() {
             let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
-            println!("{}: {}: ok{note}", target.name(), path.display());
+            println!("{}: {}{via}: ok{note}", target.name(), path.display());
         }
         for p in &problems {
             let level = if p.fatal { "error" } else { "warning" };
-            println!("{}: {}: {level}: {}", target.name(), path.display(), p.text);
+            println!(
+                "{}: {}{via}: {level}: {}",
+                target.name(),
+                path.display(),
+                p.text
+            );
         }
         bad |= problems.iter().any(|p| p.fatal);
     }
@@ -237,6 +249,10 @@ pub(crate) fn manifest_check(file: Option<PathBuf>, name: Option<String>, args: 
 
 pub(crate) fn manifest_list(args: &PlaceArgs) -> u8 {
     let os = args.os.unwrap_or_else(Os::current);
+    if os == Os::Windows && cfg!(windows) {
+        list_registry(args);
+        return 0;
+    }
     for target in targets(&args.browser, true) {
         let dirs = [
             manifest::user_dir(target, os, &home(), args.user_data_dir.as_deref()),
@@ -252,27 +268,52 @@ pub(crate) fn manifest_list(args: &PlaceArgs) -> u8 {
                 .collect();
             files.sort();
             for path in files {
-                let verdict = match manifest::read(&path) {
-                    Ok((fields, mut problems)) => {
-                        problems.extend(manifest::validate(
-                            &fields,
-                            target,
-                            os,
-                            path.file_name().and_then(|f| f.to_str()),
-                        ));
-                        let errors = problems.iter().filter(|p| p.fatal).count();
-                        let host = fields.path.unwrap_or_default();
-                        if errors == 0 {
-                            format!("ok  {host}")
-                        } else {
-                            format!("{errors} error(s)  {host}")
-                        }
-                    }
-                    Err(e) => e,
-                };
+                let verdict = verdict(&path, target, os);
                 println!("{:<9} {}  {verdict}", target.name(), path.display());
             }
         }
     }
     0
+}
+
+/// `list` on Windows: the hosts registered under every key each browser reads, each with
+/// the manifest the browser would take (the first key in its order) and its verdict.
+fn list_registry(args: &PlaceArgs) {
+    for target in targets(&args.browser, true) {
+        let mut names: Vec<String> = manifest::registry_search(target, "")
+            .iter()
+            .flat_map(|folder| crate::registry::subkeys(folder.trim_end_matches('\\')))
+            .collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let Some(found) = manifest::find(target, Os::Windows, &home(), None, &name) else {
+                continue;
+            };
+            let verdict = verdict(&found.path, target, Os::Windows);
+            let key = found.key.unwrap_or_default();
+            println!(
+                "{:<9} {}  {verdict}  ({key})",
+                target.name(),
+                found.path.display()
+            );
+        }
+    }
+}
+
+/// One line's judgement of a manifest: ok or how many errors, and the host it names.
+fn verdict(path: &std::path::Path, target: Target, os: Os) -> String {
+    match manifest::read(path) {
+        Ok((fields, mut problems)) => {
+            problems.extend(manifest::validate(&fields, target, os, Some(path)));
+            let errors = problems.iter().filter(|p| p.fatal).count();
+            let host = fields.path.unwrap_or_default();
+            if errors == 0 {
+                format!("ok  {host}")
+            } else {
+                format!("{errors} error(s)  {host}")
+            }
+        }
+        Err(e) => e,
+    }
 }

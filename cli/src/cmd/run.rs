@@ -106,6 +106,7 @@ pub(crate) fn resolve_run_host(args: &RunArgs) -> Result<Found, (u8, String)> {
         };
         let os = Os::current();
         let path = manifest::find(target, os, &home(), args.user_data_dir.as_deref(), name)
+            .map(|found| found.path)
             .ok_or_else(|| {
                 (
                     SETUP,

@@ -27,7 +27,7 @@ fn manifests(
         .into_iter()
         .filter_map(|target| {
             manifest::find(target, Os::current(), &home(), user_data_dir, name)
-                .map(|path| (target, path))
+                .map(|found| (target, found.path))
         })
         .collect()
 }

@@ -22,6 +22,10 @@ const TARGET: &str = "x86_64-pc-windows-gnu";
 
 struct Built {
     rust_echo: PathBuf,
+    /// The C echo host linked to nmframe.dll through its import library, the DLL beside it.
+    dll_echo: PathBuf,
+    /// The same program in a folder without the DLL.
+    dll_missing: PathBuf,
     c_calc: PathBuf,
     nmframe: PathBuf,
     c_echo: PathBuf,
@@ -87,7 +91,37 @@ fn built() -> &'static Built {
                 .arg(&exe));
             exe
         };
+        // The DLL build: the import library at link time, nmframe.dll (and the stand-in
+        // it needs on Wine 8) beside the program at run time.
+        let dll_dir = dir.join("dll");
+        let missing_dir = dir.join("dll-missing");
+        for d in [&dll_dir, &missing_dir] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let dll_echo = dll_dir.join("echo_host_dll.exe");
+        run(Command::new("x86_64-w64-mingw32-gcc")
+            .args([
+                "-std=c11",
+                "-Wall",
+                "-Wextra",
+                "-Wpedantic",
+                "-Werror",
+                "-O1",
+            ])
+            .arg("-I")
+            .arg(root().join("ffi/include"))
+            .arg(root().join("ffi/examples/c/echo_host.c"))
+            .arg(dir.join("libnmframe.dll.a"))
+            .arg("-o")
+            .arg(&dll_echo));
+        for file in ["nmframe.dll", "bcryptprimitives.dll"] {
+            std::fs::copy(dir.join(file), dll_dir.join(file)).unwrap();
+        }
+        let dll_missing = missing_dir.join("echo_host_dll.exe");
+        std::fs::copy(&dll_echo, &dll_missing).unwrap();
         let built = Built {
+            dll_echo,
+            dll_missing,
             rust_echo: dir.join("examples/echo_host.exe"),
             nmframe: dir.join("nmframe.exe"),
             c_echo: host(
@@ -167,6 +201,13 @@ fn the_windows_hosts_echo_like_the_linux_ones() {
     assert!(b.close().0.success());
 }
 
+/// libnmframe as a DLL: a C host linked through the import library (`libnmframe.dll.a`)
+/// passes the Linux echo traffic with `nmframe.dll` beside it.
+#[test]
+fn a_host_linked_to_nmframe_dll_echoes_like_the_static_ones() {
+    echo_host_session(&built().dll_echo, Under::Wine);
+}
+
 #[test]
 fn hostile_inputs_against_the_windows_hosts() {
     for exe in [&built().rust_echo, &built().c_echo, &built().cpp_echo] {
@@ -206,6 +247,94 @@ fn line_breaks_in_headers_and_payloads_survive_on_windows() {
     }
 }
 
+/// The text-mode messages of the test above, through a `.bat` host started the way
+/// Chromium starts every host on Windows: `cmd.exe /d /c` runs the batch file, which runs
+/// the C echo host with the browser's arguments; cmd.exe is the process the browser
+/// holds. The frames come back byte for byte, and the host exits at end of input.
+#[test]
+fn a_batch_file_host_through_cmd_exe_keeps_frames_byte_exact() {
+    let dir = target_dir().join("wine-batch");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bat = dir.join("host.bat");
+    std::fs::write(
+        &bat,
+        format!("@echo off\r\n\"{}\" %*\r\n", windows_path(&built().c_echo)),
+    )
+    .unwrap();
+    let mut cmd = wine(Path::new("cmd"));
+    cmd.args(["/d", "/c"]).arg(windows_path(&bat));
+    let mut b = Browser::spawn_with_args(
+        cmd,
+        &[
+            "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/",
+            "--parent-window=0",
+        ],
+        Under::Wine,
+    );
+    for len in [10, 13, 266, 3338, 0x0A0A] {
+        let mut msg = b"[\n1,\r\n\"".to_vec();
+        msg.resize(len - 2, b'x');
+        msg.extend_from_slice(b"\"]");
+        assert_eq!(b.roundtrip(&msg), msg, "{len} bytes through cmd.exe");
+    }
+    let (status, stderr) = b.close();
+    assert!(status.success(), "{stderr}");
+}
+
+/// `nmframe.exe manifest check` on the hosts that fail on Windows: a host whose
+/// nmframe.dll is not beside it (the loader's STATUS_DLL_NOT_FOUND, explained), a batch
+/// file without `@echo off` (cmd.exe echoes its commands into the stream), and the good
+/// ones, named by paths relative to the manifest as Windows allows.
+#[test]
+fn manifest_check_explains_the_windows_hosts_that_cannot_start() {
+    let dir = target_dir().join("wine-check");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let echo = windows_path(&built().c_echo);
+    std::fs::write(
+        dir.join("quiet.bat"),
+        format!("@echo off\r\n\"{echo}\" %*\r\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("chatty.bat"), format!("\"{echo}\" %*\r\n")).unwrap();
+    let check = |name: &str, host: &str| {
+        let file = dir.join(format!("{name}.json"));
+        let manifest = serde_json::json!({
+            "name": format!("com.example.{name}"),
+            "description": "a host under Wine",
+            "path": host,
+            "type": "stdio",
+            "allowed_origins": ["chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/"],
+        });
+        std::fs::write(&file, manifest.to_string()).unwrap();
+        nmframe(&["manifest", "check", &windows_path(&file)])
+    };
+    let (code, said) = check("nodll", &windows_path(&built().dll_missing));
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("a DLL it needs was not found (0xC0000135") && said.contains("nmframe.dll"),
+        "{said}"
+    );
+    let (code, said) = check("withdll", &windows_path(&built().dll_echo));
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(": ok (started as Chromium starts it"),
+        "{said}"
+    );
+    let (code, said) = check("quiet", "quiet.bat");
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = check("chatty", "chatty.bat");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("not whole messages") && said.contains("@echo off"),
+        "{said}"
+    );
+    let (code, said) = check("nowhere", "missing.exe");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("missing.exe"), "{said}");
+}
+
 /// The calc host's traffic, its stray `printf` among it: with the stdout guard (on by
 /// default) the text goes to stderr and the stream stays intact, as on Linux.
 #[test]
@@ -241,6 +370,38 @@ fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
     }
 }
 
+/// `nmframe.exe ARGS` under Wine: its exit code, and what it printed on stdout and stderr.
+fn nmframe(args: &[&str]) -> (Option<i32>, String) {
+    let out = wine(&built().nmframe).args(args).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code(), text)
+}
+
+/// `nmframe.exe manifest install` of the C echo host as `name` for `browser`, the manifest
+/// written in `folder`; what it said.
+fn install_echo_host(name: &str, browser: &str, folder: &Path, extra: &[&str]) -> String {
+    std::fs::create_dir_all(folder).unwrap();
+    let host = windows_path(&built().c_echo);
+    let folder = windows_path(folder);
+    let mut args = vec![
+        "manifest",
+        "install",
+        "--name",
+        name,
+        "--path",
+        &host,
+        "--browser",
+        browser,
+        "--manifest-dir",
+        &folder,
+    ];
+    args.extend_from_slice(extra);
+    let (code, said) = nmframe(&args);
+    assert_eq!(code, Some(0), "{said}");
+    said
+}
+
 /// A Linux path as Wine shows it to Windows programs (drive Z: is the root).
 fn windows_path(path: &Path) -> String {
     format!("Z:{}", path.display()).replace('/', "\\")
@@ -257,12 +418,6 @@ fn manifest_commands_use_the_registry_on_windows() {
     let name = "com.example.wine_registry";
     let key = format!(r"HKCU\Software\Google\Chrome\NativeMessagingHosts\{name}");
     let manifest = windows_path(&dir.join(format!("{name}.json")));
-    let nmframe = |args: &[&str]| {
-        let out = wine(&built().nmframe).args(args).output().unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        (out.status.code(), text)
-    };
     let reg_value = || {
         let out = wine(Path::new("reg"))
             .args(["query", &key, "/ve"])
@@ -274,21 +429,15 @@ fn manifest_commands_use_the_registry_on_windows() {
     };
     let host = windows_path(&built().c_echo);
     let manifest_dir = windows_path(&dir);
-    let (code, said) = nmframe(&[
-        "manifest",
-        "install",
-        "--name",
+    install_echo_host(
         name,
-        "--path",
-        &host,
-        "--browser",
         "chrome",
-        "--origin",
-        "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/",
-        "--manifest-dir",
-        &manifest_dir,
-    ]);
-    assert_eq!(code, Some(0), "{said}");
+        &dir,
+        &[
+            "--origin",
+            "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/",
+        ],
+    );
     let value = reg_value().expect("the key exists");
     assert!(value.contains(&manifest), "{value}");
     let written: serde_json::Value =
@@ -298,7 +447,9 @@ fn manifest_commands_use_the_registry_on_windows() {
     let (code, said) = nmframe(&["manifest", "check", "--name", name, "--browser", "chrome"]);
     assert_eq!(code, Some(0), "{said}");
     assert!(
-        said.contains(&format!("{manifest}: ok (started as Chromium starts it")),
+        said.contains(&format!(
+            r"{manifest} (named by HKCU\SOFTWARE\Google\Chrome\NativeMessagingHosts\{name}): ok (started as Chromium starts it"
+        )),
         "{said}"
     );
 
@@ -317,4 +468,113 @@ fn manifest_commands_use_the_registry_on_windows() {
     assert!(!dir.join(format!("{name}.json")).exists());
     let (code, said) = nmframe(&["manifest", "check", "--name", name, "--browser", "chrome"]);
     assert_eq!(code, Some(1), "{said}");
+}
+
+/// Each browser's registry search under Wine's registry: Firefox's machine-wide key
+/// (`--system`, HKLM), Edge falling back to Chrome's key, the user's hive before the
+/// machine's, and a stale key that shadows the rest (the browser reads the first key it
+/// finds, and `check` says which key that was).
+#[test]
+fn each_browser_reads_its_registry_keys_in_its_order() {
+    let dir = target_dir().join("wine-registry-order");
+    let _ = std::fs::remove_dir_all(&dir);
+    let name = "com.example.wine_order";
+    let install = |browser: &str, place: &str, extra: &[&str]| {
+        install_echo_host(name, browser, &dir.join(place), extra)
+    };
+    let check =
+        |browser: &str| nmframe(&["manifest", "check", "--name", name, "--browser", browser]);
+    let key =
+        |hive: &str, vendor: &str| format!(r"{hive}\SOFTWARE\{vendor}\NativeMessagingHosts\{name}");
+    let origin = [
+        "--origin",
+        "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/",
+    ];
+
+    let said = install(
+        "firefox",
+        "firefox-system",
+        &["--extension-id", "order@example.org", "--system"],
+    );
+    assert!(said.contains(&key("HKLM", "Mozilla")), "{said}");
+    let (code, said) = check("firefox");
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(&format!(
+            "(named by {}): ok (started as Firefox starts it",
+            key("HKLM", "Mozilla")
+        )),
+        "{said}"
+    );
+
+    // Edge reads Chrome's key when its own is missing.
+    install("chrome", "chrome-user", &origin);
+    let (code, said) = check("edge");
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains(&format!("(named by {})", key("HKCU", r"Google\Chrome"))),
+        "{said}"
+    );
+    // Edge's own key, machine-wide: the user's hive still comes first.
+    let mut system = origin.to_vec();
+    system.push("--system");
+    let said = install("edge", "edge-system", &system);
+    assert!(said.contains(&key("HKLM", r"Microsoft\Edge")), "{said}");
+    let (_, said) = check("edge");
+    assert!(
+        said.contains(&format!("(named by {})", key("HKCU", r"Google\Chrome"))),
+        "{said}"
+    );
+    let (_, listed) = nmframe(&["manifest", "list", "--browser", "edge"]);
+    assert!(
+        listed.contains(&key("HKCU", r"Google\Chrome")) && listed.contains(" ok "),
+        "{listed}"
+    );
+
+    // A stale Chromium key, naming a file that is gone: Chromium and Edge read it before
+    // Chrome's and stop there; Chrome does not read it.
+    let gone = windows_path(&dir.join("gone.json"));
+    let stale = key("HKCU", "Chromium");
+    run(wine(Path::new("reg")).args(["add", &stale, "/ve", "/t", "REG_SZ", "/d", &gone, "/f"]));
+    for browser in ["chromium", "edge"] {
+        let (code, said) = check(browser);
+        assert_eq!(code, Some(1), "{browser}: {said}");
+        assert!(
+            said.contains(&format!(
+                "(named by {stale}); the browser stops at the first key"
+            )),
+            "{browser}: {said}"
+        );
+    }
+    let (code, said) = check("chrome");
+    assert_eq!(code, Some(0), "{said}");
+
+    run(wine(Path::new("reg")).args(["delete", &stale, "/f"]));
+    for (browser, place, system) in [
+        ("chrome", "chrome-user", false),
+        ("edge", "edge-system", true),
+        ("firefox", "firefox-system", true),
+    ] {
+        let folder = windows_path(&dir.join(place));
+        let mut args = vec![
+            "manifest",
+            "uninstall",
+            "--name",
+            name,
+            "--browser",
+            browser,
+            "--manifest-dir",
+            &folder,
+        ];
+        if system {
+            args.push("--system");
+        }
+        let (code, said) = nmframe(&args);
+        assert_eq!(code, Some(0), "{said}");
+        assert!(said.contains("deleted HK"), "{said}");
+    }
+    for browser in ["chrome", "edge", "firefox"] {
+        let (code, said) = check(browser);
+        assert_eq!(code, Some(1), "{browser} still finds a manifest: {said}");
+    }
 }
