@@ -17,6 +17,7 @@ mod registry;
 mod run;
 mod start;
 mod text;
+mod tree;
 
 use manifest::{Os, Target};
 use out::problem;

@@ -247,9 +247,7 @@ pub fn run(
     messages: Messages,
     out: &mut dyn Write,
 ) -> Result<Report, RunError> {
-    let mut child = launch
-        .command()
-        .spawn()
+    let (mut child, tree) = crate::tree::spawn(&mut launch.command())
         .map_err(|e| RunError::Spawn(launch.host.clone(), e))?;
     let started = Instant::now();
     let (tx, rx) = mpsc::channel();
@@ -270,6 +268,7 @@ pub fn run(
     );
     let session = Session {
         child,
+        tree,
         stdin,
         rx,
         settings,
@@ -284,6 +283,7 @@ pub fn run(
 
 struct Session<'a> {
     child: Child,
+    tree: crate::tree::Tree,
     stdin: Arc<Mutex<Option<FrameWriter<ChildStdin>>>>,
     rx: Receiver<Event>,
     settings: &'a Settings,
@@ -377,8 +377,7 @@ impl Session<'_> {
 
     fn kill(&mut self) {
         self.close_stdin();
-        let _ = self.child.kill();
-        self.report.exit_status = self.child.wait().ok();
+        self.report.exit_status = self.tree.kill(&mut self.child).ok();
     }
 
     /// The host's stdout is closed, or it went quiet after its stdin closed: close its

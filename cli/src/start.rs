@@ -71,14 +71,14 @@ pub fn try_start(fields: &Fields, browser: Browser, manifest: &Path) -> Started 
         }
     }
     let started = Instant::now();
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
+    let (mut child, tree) = match crate::tree::spawn(&mut cmd) {
+        Ok(started) => started,
         Err(err) => return fail(cannot_spawn(host, &err)),
     };
     drop(child.stdin.take());
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
-    let status = wait(&mut child, EXIT_GRACE);
+    let status = wait(&mut child, &tree, EXIT_GRACE);
     let after = started.elapsed();
     let grace = Duration::from_millis(500);
     let stdout = stdout.recv_timeout(grace).unwrap_or_default();
@@ -92,10 +92,17 @@ pub fn try_start(fields: &Fields, browser: Browser, manifest: &Path) -> Started 
         .trim();
     let mut problems = Vec::new();
     let Some(status) = status else {
+        let orphan = if cfg!(windows) && browser != Browser::Firefox {
+            // What the browser kills is the cmd.exe it started the host through.
+            "; on Windows Chromium kills the cmd.exe it started the host through, and the \
+             host itself is left running"
+        } else {
+            ""
+        };
         problems.push(warning(format!(
             "the host was still running {} s after its stdin closed: a browser closes stdin \
              when the extension disconnects, and then kills the host (Chromium after 2 s, \
-             Firefox sends SIGTERM); exit when a read from stdin returns end of file",
+             Firefox sends SIGTERM){orphan}; exit when a read from stdin returns end of file",
             EXIT_GRACE.as_secs()
         )));
         return Started {
@@ -313,15 +320,14 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> mpsc::Receiver<Vec<u8>> {
 
 /// The host's exit status, or `None` (and the host killed) when it is still running
 /// after `limit`.
-fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+fn wait(child: &mut Child, tree: &crate::tree::Tree, limit: Duration) -> Option<ExitStatus> {
     let start = Instant::now();
     loop {
         if let Ok(Some(status)) = child.try_wait() {
             return Some(status);
         }
         if start.elapsed() >= limit {
-            let _ = child.kill();
-            let _ = child.wait();
+            let _ = tree.kill(child);
             return None;
         }
         std::thread::sleep(Duration::from_millis(5));

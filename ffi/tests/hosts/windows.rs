@@ -26,6 +26,8 @@ struct Built {
     dll_echo: PathBuf,
     /// The same program in a folder without the DLL.
     dll_missing: PathBuf,
+    /// A program that never reads stdin and sleeps for 30 s.
+    ignores_eof: PathBuf,
     c_calc: PathBuf,
     nmframe: PathBuf,
     c_echo: PathBuf,
@@ -119,7 +121,14 @@ fn built() -> &'static Built {
         }
         let dll_missing = missing_dir.join("echo_host_dll.exe");
         std::fs::copy(&dll_echo, &dll_missing).unwrap();
+        let ignores_eof = mingw(
+            "x86_64-w64-mingw32-gcc",
+            &["-O1", "-Wall", "-Wextra", "-Werror"],
+            "ffi/tests/windows/ignores_eof.c",
+            "ignores_eof.exe",
+        );
         let built = Built {
+            ignores_eof,
             dll_echo,
             dll_missing,
             rust_echo: dir.join("examples/echo_host.exe"),
@@ -330,6 +339,34 @@ fn manifest_check_explains_the_windows_hosts_that_cannot_start() {
         said.contains("not whole messages") && said.contains("@echo off"),
         "{said}"
     );
+    // A host that ignores end of input, behind a batch file: the warning, and nothing
+    // left running (the job object takes cmd.exe and the host down together).
+    let sleeper = windows_path(&built().ignores_eof);
+    std::fs::write(
+        dir.join("sleeper.bat"),
+        format!("@echo off\r\n\"{sleeper}\" %*\r\n"),
+    )
+    .unwrap();
+    let (code, said) = check("sleeper", "sleeper.bat");
+    assert_eq!(code, Some(0), "{said}");
+    assert!(
+        said.contains("still running 2 s after its stdin closed") && said.contains("left running"),
+        "{said}"
+    );
+    let running = || {
+        Command::new("pgrep")
+            .args(["-f", "ignores_eof.exe"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    let gone_by = std::time::Instant::now() + Duration::from_secs(10);
+    while running() && std::time::Instant::now() < gone_by {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!running(), "the host behind cmd.exe outlived check");
+
     let (code, said) = check("nowhere", "missing.exe");
     assert_eq!(code, Some(1), "{said}");
     assert!(said.contains("missing.exe"), "{said}");
