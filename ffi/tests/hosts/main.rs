@@ -209,7 +209,7 @@ fn built() -> &'static Built {
 /// Go's build cache does not look inside the archive a cgo build links (named by
 /// CGO_LDFLAGS or by pkg-config): a stamp of its size and time in the link flags makes a
 /// new library relink.
-fn go_stamp(lib: &Path) -> String {
+pub(crate) fn go_stamp(lib: &Path) -> String {
     let meta = std::fs::metadata(lib).unwrap();
     let nanos = meta
         .modified()

@@ -19,6 +19,8 @@ use super::{
 };
 
 const TARGET: &str = "x86_64-pc-windows-gnu";
+/// What Rust's standard library inside libnmframe.a needs from Windows.
+const WINDOWS_LIBS: [&str; 4] = ["-lws2_32", "-lntdll", "-luserenv", "-ladvapi32"];
 
 struct Built {
     rust_echo: PathBuf,
@@ -28,6 +30,8 @@ struct Built {
     dll_missing: PathBuf,
     /// A program that never reads stdin and sleeps for 30 s.
     ignores_eof: PathBuf,
+    /// The Go example echo host, cross-built with cgo and MinGW-w64.
+    go_echo: PathBuf,
     c_calc: PathBuf,
     nmframe: PathBuf,
     c_echo: PathBuf,
@@ -85,7 +89,7 @@ fn built() -> &'static Built {
                 .arg(root().join("ffi/include"))
                 .arg(root().join(source))
                 .arg(&lib)
-                .args(["-lws2_32", "-lntdll", "-luserenv", "-ladvapi32"])
+                .args(WINDOWS_LIBS)
                 // MinGW's C++ runtime is a DLL by default, which a host started by a
                 // browser would not find: link it in.
                 .arg("-static")
@@ -127,7 +131,35 @@ fn built() -> &'static Built {
             "ffi/tests/windows/ignores_eof.c",
             "ignores_eof.exe",
         );
+        // Go: GOOS=windows with cgo, MinGW-w64 as the C compiler, the static library.
+        let go_echo = dir.join("echo_host_go.exe");
+        run(Command::new("go")
+            .args([
+                "build",
+                "-tags",
+                "nmframe_nopkgconfig",
+                &super::go_stamp(&lib),
+                "-o",
+            ])
+            .arg(&go_echo)
+            .arg("./cmd/echo_host")
+            .current_dir(root().join("go"))
+            .env("GOOS", "windows")
+            .env("GOARCH", "amd64")
+            .env("CGO_ENABLED", "1")
+            .env("CC", "x86_64-w64-mingw32-gcc")
+            .env("GOFLAGS", "-mod=mod")
+            .env("GOPROXY", "off")
+            .env(
+                "CGO_CFLAGS",
+                format!("-I{}", root().join("ffi/include").display()),
+            )
+            .env(
+                "CGO_LDFLAGS",
+                format!("{} {}", lib.display(), WINDOWS_LIBS.join(" ")),
+            ));
         let built = Built {
+            go_echo,
             ignores_eof,
             dll_echo,
             dll_missing,
@@ -189,7 +221,7 @@ fn the_c_api_test_passes_under_wine() {
 fn the_windows_hosts_echo_like_the_linux_ones() {
     // The C hosts' traffic (their refusal says "frame too large", the Rust example's
     // gives the whole error): the Rust hosts answer the same messages below.
-    for exe in [&built().c_echo, &built().cpp_echo] {
+    for exe in [&built().c_echo, &built().cpp_echo, &built().go_echo] {
         echo_host_session(exe, Under::Wine);
     }
     let mut b = Browser::start(&built().rust_echo, Under::Wine);
@@ -219,7 +251,12 @@ fn a_host_linked_to_nmframe_dll_echoes_like_the_static_ones() {
 
 #[test]
 fn hostile_inputs_against_the_windows_hosts() {
-    for exe in [&built().rust_echo, &built().c_echo, &built().cpp_echo] {
+    for exe in [
+        &built().rust_echo,
+        &built().c_echo,
+        &built().cpp_echo,
+        &built().go_echo,
+    ] {
         hostile_table(exe, Under::Wine);
     }
 }
@@ -240,7 +277,12 @@ fn line_breaks_in_headers_and_payloads_survive_on_windows() {
         .into_iter()
         .map(payload)
         .collect();
-    for exe in [&built().rust_echo, &built().c_echo, &built().cpp_echo] {
+    for exe in [
+        &built().rust_echo,
+        &built().c_echo,
+        &built().cpp_echo,
+        &built().go_echo,
+    ] {
         let mut b = Browser::start(exe, Under::Wine);
         for msg in &messages {
             assert_eq!(
@@ -383,7 +425,12 @@ fn the_stdout_guard_keeps_a_stray_printf_out_of_the_stream_on_windows() {
 /// without a crash.
 #[test]
 fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
-    for exe in [&built().rust_echo, &built().c_echo, &built().cpp_echo] {
+    for exe in [
+        &built().rust_echo,
+        &built().c_echo,
+        &built().cpp_echo,
+        &built().go_echo,
+    ] {
         let mut child = wine(exe)
             .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
             .stdin(std::process::Stdio::piped())
