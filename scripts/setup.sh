@@ -60,10 +60,13 @@ if [ "$(cbindgen --version 2>/dev/null | awk '{print $2}')" != "$cbindgen_versio
   cargo install --quiet --locked cbindgen --version "$cbindgen_version"
 fi
 
-# Rust's standard library for the Windows target the tests cross-build to.
-if have rustup && ! rustup target list --installed | grep -q '^x86_64-pc-windows-gnu$'; then
-  rustup target add x86_64-pc-windows-gnu
-fi
+# Rust's standard library for the other targets the tests build for.
+for target in x86_64-pc-windows-gnu x86_64-apple-darwin; do
+  # Windows: built and run under Wine; macOS: its standard library, for clippy only.
+  if have rustup && ! rustup target list --installed | grep -q "^$target\$"; then
+    rustup target add "$target"
+  fi
+done
 
 # Fuzzing: a nightly toolchain (this machine kind ships one) and a pinned cargo-fuzz.
 if have rustup && ! rustup toolchain list | grep -q '^nightly'; then

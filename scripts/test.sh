@@ -17,6 +17,9 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "cargo clippy for Windows (x86_64-pc-windows-gnu: the Windows code paths compile, warnings are errors)"
 cargo clippy -p nmframe -p nmframe-ffi -p libnmframe -p nmframe-cli --all-features --target x86_64-pc-windows-gnu --locked -- -D warnings
 
+step "cargo clippy for macOS (x86_64-apple-darwin: compiled and linted here, never run; see docs/PLATFORMS.md)"
+cargo clippy -p nmframe -p nmframe-ffi -p libnmframe -p nmframe-cli --all-features --target x86_64-apple-darwin --locked -- -D warnings
+
 step "C header is what cbindgen generates (ffi/gen-header.sh --check)"
 bash ffi/gen-header.sh --check
 
