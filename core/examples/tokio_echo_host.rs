@@ -66,7 +66,15 @@ async fn serve(
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() {
+    // The error's message, with its numbers (main returning it would print its Debug).
+    if let Err(err) = run().await {
+        let _ = writeln!(std::io::stderr(), "tokio_echo_host: {err}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Error> {
     let (frames, out) = nmframe::tokio::stdio(Limits::host())?;
     let (sender, writing) = out.validate_json().spawn(64);
     let served = serve(frames, sender).await;

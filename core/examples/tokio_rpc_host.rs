@@ -10,6 +10,7 @@
 //!
 //! [`Sender`]: nmframe::tokio::Sender
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,7 +58,15 @@ async fn handle(
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() {
+    // The error's message, with its numbers (main returning it would print its Debug).
+    if let Err(err) = run().await {
+        let _ = writeln!(std::io::stderr(), "tokio_rpc_host: {err}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), Error> {
     let (mut frames, out) = nmframe::tokio::stdio(Limits::host())?;
     let (sender, writing) = out.spawn(IN_FLIGHT);
     let mut json = JsonDecoder::new();

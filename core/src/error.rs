@@ -152,6 +152,33 @@ impl Error {
     }
 }
 
+/// An I/O error kept to be reported again (`io::Error` is not `Clone`): its kind, its
+/// text and the system's error code, so that each repeat sorts as the first did (on
+/// Windows a vanished reader is told apart by its code alone).
+#[derive(Clone, Debug)]
+pub(crate) struct KeptIo {
+    kind: io::ErrorKind,
+    text: String,
+    code: Option<i32>,
+}
+
+impl KeptIo {
+    pub(crate) fn of(err: &io::Error) -> KeptIo {
+        KeptIo {
+            kind: err.kind(),
+            text: err.to_string(),
+            code: err.raw_os_error(),
+        }
+    }
+
+    pub(crate) fn error(&self) -> io::Error {
+        match self.code {
+            Some(code) => io::Error::from_raw_os_error(code),
+            None => io::Error::new(self.kind, self.text.clone()),
+        }
+    }
+}
+
 impl From<io::Error> for Error {
     fn from(err: io::Error) -> Self {
         Error::Io(err)
@@ -269,3 +296,28 @@ impl std::error::Error for Error {
 
 /// A specialised `Result` for this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kept error sorts as the original did every time it is reported again: the code
+    /// is what tells a vanished reader on Windows (233 under Wine) from other failures.
+    #[test]
+    fn a_kept_write_error_sorts_as_the_first() {
+        for code in [32, 233] {
+            let first = io::Error::from_raw_os_error(code);
+            let kept = KeptIo::of(&first);
+            let again = kept.error();
+            assert_eq!(again.raw_os_error(), Some(code));
+            assert_eq!(
+                Error::from_write(again).is_disconnect(),
+                Error::from_write(first).is_disconnect()
+            );
+        }
+        let synthetic = io::Error::new(io::ErrorKind::WriteZero, "wrote nothing");
+        let again = KeptIo::of(&synthetic).error();
+        assert_eq!(again.kind(), io::ErrorKind::WriteZero);
+        assert!(Error::from_write(again).is_disconnect());
+    }
+}

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::encode::encode_json;
-use crate::error::{Error, Result};
+use crate::error::{Error, KeptIo, Result};
 use crate::io::{FrameWriter, write_all_vectored};
 use crate::limits::{Cap, HEADER_LEN};
 
@@ -140,7 +140,7 @@ pub struct WriterThread<W> {
     high_water: usize,
     thread: Option<JoinHandle<io::Result<W>>>,
     /// The write error that stopped the thread, kept to be returned again.
-    failed: Option<(io::ErrorKind, String)>,
+    failed: Option<KeptIo>,
 }
 
 impl<W: Write + Send + 'static> WriterThread<W> {
@@ -309,11 +309,11 @@ impl<W: Write + Send + 'static> WriterThread<W> {
 
     /// The error for a call after the thread stopped.
     fn stopped(&self) -> Error {
-        let (kind, text) = self.failed.clone().unwrap_or((
-            io::ErrorKind::BrokenPipe,
-            "the writing thread has stopped".into(),
-        ));
-        Error::from_write(io::Error::new(kind, text))
+        let err = match &self.failed {
+            Some(kept) => kept.error(),
+            None => io::Error::new(io::ErrorKind::BrokenPipe, "the writing thread has stopped"),
+        };
+        Error::from_write(err)
     }
 
     /// Hangs up and joins the thread, once it has written what it holds.
@@ -325,7 +325,7 @@ impl<W: Write + Send + 'static> WriterThread<W> {
         match thread.join() {
             Ok(Ok(inner)) => Ok(inner),
             Ok(Err(err)) => {
-                self.failed = Some((err.kind(), err.to_string()));
+                self.failed = Some(KeptIo::of(&err));
                 Err(Error::from_write(err))
             }
             Err(panic) => std::panic::resume_unwind(panic),

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use super::FrameSink;
 use super::write::{COPY_BELOW, Spare};
 use crate::encode::{encode_header, encode_json};
-use crate::error::{Error, Result};
+use crate::error::{Error, KeptIo, Result};
 use crate::json::JsonDecoder;
 use crate::limits::{Cap, HEADER_LEN};
 
@@ -34,7 +34,7 @@ pub(crate) enum Job {
 /// Why the writing task stopped, kept for every sender to report.
 #[derive(Debug)]
 enum Stopped {
-    Io(io::ErrorKind, String),
+    Io(KeptIo),
     Broken { written: usize, len: usize },
 }
 
@@ -45,8 +45,8 @@ impl Stopped {
                 written: *written,
                 len: *len,
             },
-            Error::Disconnected(e) | Error::Io(e) => Stopped::Io(e.kind(), e.to_string()),
-            other => Stopped::Io(io::ErrorKind::Other, other.to_string()),
+            Error::Disconnected(e) | Error::Io(e) => Stopped::Io(KeptIo::of(e)),
+            other => Stopped::Io(KeptIo::of(&io::Error::other(other.to_string()))),
         }
     }
 
@@ -56,7 +56,7 @@ impl Stopped {
                 written: *written,
                 len: *len,
             },
-            Stopped::Io(kind, text) => Error::from_write(io::Error::new(*kind, text.clone())),
+            Stopped::Io(kept) => Error::from_write(kept.error()),
         }
     }
 }

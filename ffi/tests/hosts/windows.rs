@@ -24,6 +24,8 @@ const WINDOWS_LIBS: [&str; 4] = ["-lws2_32", "-lntdll", "-luserenv", "-ladvapi32
 
 struct Built {
     rust_echo: PathBuf,
+    /// The Rust example on the async (tokio) API.
+    tokio_echo: PathBuf,
     /// The C echo host linked to nmframe.dll through its import library, the DLL beside it.
     dll_echo: PathBuf,
     /// The same program in a folder without the DLL.
@@ -63,6 +65,14 @@ fn built() -> &'static Built {
         };
         cargo(&["-p", "libnmframe", "-p", "nmframe-cli"]);
         cargo(&["-p", "nmframe", "--example", "echo_host"]);
+        cargo(&[
+            "-p",
+            "nmframe",
+            "--example",
+            "tokio_echo_host",
+            "--features",
+            "tokio",
+        ]);
         let dir = target_dir().parent().unwrap().join(TARGET).join("debug");
         let mingw = |compiler: &str, args: &[&str], source: &str, out: &str| {
             let exe = dir.join(out);
@@ -164,6 +174,7 @@ fn built() -> &'static Built {
             dll_echo,
             dll_missing,
             rust_echo: dir.join("examples/echo_host.exe"),
+            tokio_echo: dir.join("examples/tokio_echo_host.exe"),
             nmframe: dir.join("nmframe.exe"),
             c_echo: host(
                 "x86_64-w64-mingw32-gcc",
@@ -253,6 +264,7 @@ fn a_host_linked_to_nmframe_dll_echoes_like_the_static_ones() {
 fn hostile_inputs_against_the_windows_hosts() {
     for exe in [
         &built().rust_echo,
+        &built().tokio_echo,
         &built().c_echo,
         &built().cpp_echo,
         &built().go_echo,
@@ -279,6 +291,7 @@ fn line_breaks_in_headers_and_payloads_survive_on_windows() {
         .collect();
     for exe in [
         &built().rust_echo,
+        &built().tokio_echo,
         &built().c_echo,
         &built().cpp_echo,
         &built().go_echo,
@@ -427,6 +440,7 @@ fn the_stdout_guard_keeps_a_stray_printf_out_of_the_stream_on_windows() {
 fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
     for exe in [
         &built().rust_echo,
+        &built().tokio_echo,
         &built().c_echo,
         &built().cpp_echo,
         &built().go_echo,
