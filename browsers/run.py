@@ -67,7 +67,7 @@ def build_hosts():
     """Builds every host in release mode; returns {label: (name, argv)}."""
     run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe-cli", "-p", "libnmframe"], cwd=ROOT)
     run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe", "--features", "tokio",
-         "--example", "tokio_echo_host", "--example", "tokio_rpc_host"], cwd=ROOT)
+         "--example", "tokio_echo_host", "--example", "tokio_rpc_host", "--example", "chunked_host"], cwd=ROOT)
     release = target_dir() / "release"
     out = target_dir() / "browser-hosts"
     out.mkdir(parents=True, exist_ok=True)
@@ -93,6 +93,10 @@ def build_hosts():
         "rust async": ("dev.nmframe.test.echo_tokio", [str(release / "examples" / "tokio_echo_host")]),
         "c-calc": ("dev.nmframe.test.calc_c", [str(out / "calc_host_c")]),
         "rust-rpc": ("dev.nmframe.test.rpc_tokio", [str(release / "examples" / "tokio_rpc_host")]),
+        # Messages of any size (docs/CHUNKING.md): the Rust host, and one that botches
+        # transfers on request.
+        "rust-chunked": ("dev.nmframe.test.chunked", [str(release / "examples" / "chunked_host")]),
+        "chunk-faults": ("dev.nmframe.test.chunk_faults", [str(ROOT / "browsers" / "hosts" / "chunk_faults.py")]),
         # The same echo host behind `nmframe tap` (put there by `nmframe tap install`): every
         # echo case must pass through the tap as without it.
         "rust tapped": (TAPPED_ECHO, [str(release / "nmframe"), "echo"]),
@@ -259,6 +263,18 @@ class Run:
             while any(alive(p) for p in pids) and time.monotonic() - t0 < limit + 2:
                 time.sleep(0.002)
             return {"ms": round((time.monotonic() - t0) * 1000), "alive": [p for p in pids if alive(p)]}
+        if path == "memory":
+            # The host's peak resident memory (VmHWM), in KiB, while it still runs.
+            peak = 0
+            for pid in self.host_pids(body["host"]):
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+            return {"kib": peak}
         if path == "cli-run":
             return self.predict(body["host"], body["messages"])
         if path == "log-contains":
@@ -326,10 +342,14 @@ class Run:
     def write_extension(self, manifest, server_port, ext_id):
         ext = self.tmp / "extension"
         ext.mkdir()
-        shutil.copy(EXTENSION / "background.js", ext)
+        for f in ["background.js", "background.html"]:
+            shutil.copy(EXTENSION / f, ext)
+        # The extension side of messages of any size, as an extension would ship it.
+        shutil.copy(ROOT / "js" / "nmframe-port" / "nmframe-port.js", ext)
         (ext / "manifest.json").write_text(json.dumps(manifest, indent=2))
         hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
-                 if label not in ("c-calc", "rust-rpc") and not label.startswith("broken ")]
+                 if label not in ("c-calc", "rust-rpc", "rust-chunked", "chunk-faults")
+                 and not label.startswith("broken ")]
         broken = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
                   if label.startswith("broken ")]
         config = {
@@ -339,6 +359,8 @@ class Run:
             "hosts": hosts,
             "calc": self.hosts["c-calc"][0],
             "rpc": self.hosts["rust-rpc"][0],
+            "chunked": self.hosts["rust-chunked"][0],
+            "chunk_faults": self.hosts["chunk-faults"][0],
             "broken": broken,
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).
             "over_limit": 64 * MiB + 1 if self.browser == "chromium" else None,

@@ -37,6 +37,11 @@ cargo test --workspace --all-features --locked
 # AVX2 is enabled for the interpreted program so that Miri takes the validator's AVX2
 # path too (it interprets the instructions: the host CPU does not matter). The
 # proptest cases are left to the native run: their generator is too slow under Miri.
+step "the extension package (js/nmframe-port): node --test, against itself and against the Rust chunked host through real pipes"
+cargo build --locked -p nmframe --example chunked_host
+target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+NMFRAME_CHUNKED_HOST="$target_dir/debug/examples/chunked_host" node --test js/nmframe-port/test/
+
 step "Miri over the core's unsafe code: the decoder's reads without zeroing, the validator's SSE2/AVX2 loads, OwnedDocument and the parse error path"
 MIRIFLAGS=-Zmiri-disable-isolation RUSTFLAGS="-C target-feature=+avx2" \
   cargo +nightly miri test -p nmframe --lib --locked -- \
@@ -47,7 +52,7 @@ step "Miri over the C ABI's in-process tests (every export, NULLs, sizes, the pa
 MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test -p nmframe-ffi --lib --test api --locked -- \
   --skip hostile --skip seeds
 
-step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++ and Go hosts (browsers/run.py)"
+step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++ and Go hosts, and to the chunked host through js/nmframe-port (browsers/run.py)"
 python3 browsers/run.py
 
 step "cargo package verifies every publishable crate (nmframe)"

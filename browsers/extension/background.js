@@ -2,12 +2,10 @@
 // browser's real native-messaging API and reports each case to the runner
 // (browsers/run.py) over HTTP on 127.0.0.1. The runner writes config.js (its port, the
 // browser, the hosts to test) before the browser starts.
-'use strict';
+import './config.js'; // written by the runner: sets self.NMF_CONFIG
+import { NativePort, crc32, sendNativeMessage } from './nmframe-port.js';
 
-if (typeof NMF_CONFIG === 'undefined') {
-  importScripts('config.js'); // Chromium's service worker; Firefox lists it in the manifest
-}
-const config = NMF_CONFIG;
+const config = self.NMF_CONFIG;
 const api = globalThis.browser ?? globalThis.chrome;
 const MiB = 1 << 20;
 
@@ -444,6 +442,114 @@ function probeCases() {
   }]);
 }
 
+// The chunked host's letters (core/examples/chunked_host.rs): a 32-bit LCG from 1, six
+// bits per letter.
+function hostLetters(n) {
+  const alphabet = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_');
+  const bytes = new Uint8Array(n);
+  let x = 1;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    bytes[i] = alphabet[x >>> 26];
+  }
+  return new TextDecoder().decode(bytes);
+}
+
+const mbps = (bytes, ms) => (bytes / MiB / (ms / 1000)).toFixed(1);
+
+// The extension's JavaScript heap, where the browser tells it (Chromium's non-standard
+// performance.memory); null elsewhere.
+function heapMiB() {
+  const m = globalThis.performance && performance.memory;
+  return m ? Math.round(m.usedJSHeapSize / MiB) : null;
+}
+
+// Messages of any size through js/nmframe-port and core's chunked endpoint (CHUNKING.md).
+function chunkedCases() {
+  const cases = [];
+  cases.push(['chunked: replies of 1 MiB + 1, 16 MiB and 64 MiB arrive whole and byte-exact, interleaved with small messages', async () => {
+    const port = new NativePort(api.runtime.connectNative(config.chunked));
+    const errors = [];
+    port.onError.addListener((e) => errors.push(e.message));
+    let progress = 0;
+    port.onProgress.addListener(() => progress++);
+    const sizes = [MiB + 1, 16 * MiB, 64 * MiB];
+    const t0 = performance.now();
+    const done = {};
+    const large = sizes.map((bytes) => port.request({ op: 'make', bytes }, { timeoutMs: 300000 }).then((r) => {
+      done[bytes] = performance.now() - t0;
+      return r;
+    }));
+    // Small requests sent while the large replies are in flight come back too.
+    const small = [];
+    for (let i = 0; i < 20; i++) small.push(port.request({ op: 'size', i }, { timeoutMs: 300000 }));
+    const smallReplies = await Promise.all(small);
+    smallReplies.forEach((r, i) => expect(typeof r.bytes === 'number' && r.id !== undefined, `small reply ${i}: ${JSON.stringify(r)}`));
+    const replies = await Promise.all(large);
+    const host = await call('memory', { host: config.chunked });
+    const heap = heapMiB();
+    const letters = hostLetters(64 * MiB);
+    replies.forEach((r, i) => {
+      const want = sizes[i];
+      const got = JSON.stringify(r).length;
+      expect(got === want, `reply ${i}: ${got} bytes, ${want} asked`);
+      expect(r.data === letters.slice(0, r.data.length), `reply ${i}: the data differs from the host's letters`);
+    });
+    expect(errors.length === 0, `errors: ${errors.join('; ')}`);
+    expect(progress >= 80, `${progress} progress events`);
+    // The host holds a reply once (64 MiB), plus a frame: not the whole reply twice.
+    expect(host.kib < 128 * 1024, `the host peaked at ${host.kib} KiB`);
+    port.disconnect();
+    return `done at ${sizes.map((b) => `${(b / MiB).toFixed(0)} MiB: ${done[b].toFixed(0)} ms`).join(', ')}; ` +
+      `${mbps(sizes.reduce((a, b) => a + b), done[64 * MiB])} MB/s overall; host peak ${Math.round(host.kib / 1024)} MiB` +
+      (heap === null ? '; extension heap not readable here' : `; extension heap ${heap} MiB`);
+  }]);
+  cases.push(['chunked: a 64 MiB reply alone, timed', async () => {
+    const port = new NativePort(api.runtime.connectNative(config.chunked));
+    await port.request({ op: 'size' }); // the host is up
+    const t0 = performance.now();
+    const r = await port.request({ op: 'make', bytes: 64 * MiB }, { timeoutMs: 300000 });
+    const ms = performance.now() - t0;
+    expect(r.data.length === 64 * MiB - `{"id":${r.id},"data":""}`.length, `${r.data.length} letters`);
+    port.disconnect();
+    return `${ms.toFixed(0)} ms, ${mbps(64 * MiB, ms)} MB/s`;
+  }]);
+  cases.push(['chunked: an 80 MiB message reaches the host whole (Chromium refuses over 64 MiB in one message)', async () => {
+    const port = new NativePort(api.runtime.connectNative(config.chunked));
+    const body = hostLetters(80 * MiB);
+    const t0 = performance.now();
+    const sized = await port.request({ op: 'size', body }, { timeoutMs: 300000 });
+    const ms = performance.now() - t0;
+    const sent = new TextEncoder().encode(JSON.stringify({ op: 'size', body, id: sized.id }));
+    expect(sized.bytes === sent.length, `the host got ${sized.bytes} bytes of ${sent.length}`);
+    expect(sized.crc32 === crc32(sent), `CRC-32 ${sized.crc32}, sent ${crc32(sent)}`);
+    port.disconnect();
+    return `${sent.length} bytes in ${ms.toFixed(0)} ms, ${mbps(sent.length, ms)} MB/s`;
+  }]);
+  cases.push(['chunked: an aborted, a truncated, a malformed and a corrupted transfer are reported; the port keeps working', async () => {
+    const port = new NativePort(api.runtime.connectNative(config.chunk_faults));
+    const errors = [];
+    port.onError.addListener((e) => errors.push(e));
+    const want = { abort: 'aborted', truncate: 'length', malformed: 'malformed', checksum: 'checksum' };
+    for (const [fault, code] of Object.entries(want)) {
+      const before = errors.length;
+      const reply = await port.request({ fault });
+      expect(reply.ok === true, `${fault}: ${JSON.stringify(reply)}`);
+      const got = errors.slice(before).map((e) => e.code);
+      expect(got.length === 1 && got[0] === code, `${fault}: errors ${JSON.stringify(got)}, want ${code}`);
+    }
+    expect(port.closed === null, `the port closed: ${port.closed}`);
+    port.disconnect();
+    return errors.map((e) => e.message).join(' | ');
+  }]);
+  cases.push(['chunked: sendNativeMessage of the package brings back a 3 MiB reply', async () => {
+    const r = await sendNativeMessage(config.chunked, { op: 'make', id: 9, bytes: 3 * MiB });
+    expect(JSON.stringify(r).length === 3 * MiB, `${JSON.stringify(r).length} bytes`);
+    return 'whole';
+  }]);
+  return cases;
+}
+
 async function main() {
   const go = await call('start', { browser: config.browser, agent: navigator.userAgent });
   if (!go.run) return; // a restarted service worker: the run is already under way
@@ -453,6 +559,7 @@ async function main() {
   } else {
     for (const h of config.hosts) cases.push(...hostCases(h.name, h.label));
     cases.push(...browserCases());
+    cases.push(...chunkedCases());
   }
   await call('plan', { cases: cases.map(([name]) => name) });
   for (const [name, run] of cases) {

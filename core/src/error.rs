@@ -103,6 +103,9 @@ pub enum Error {
     /// A value could not be serialized as JSON (for example a map whose keys are not
     /// strings); nothing was written.
     Serialize(String),
+    /// A message sent in parts was refused by the peer partway (its reason is in the
+    /// error); the stream goes on. See [`crate::chunked`].
+    Transfer(crate::chunked::TransferError),
 }
 
 impl Error {
@@ -125,6 +128,7 @@ impl Error {
             | Error::InvalidJson { .. }
             | Error::WrongShape { .. }
             | Error::NestingTooDeep { .. }
+            | Error::Transfer(_)
             | Error::Serialize(_) => false,
         }
     }
@@ -258,6 +262,7 @@ impl fmt::Display for Error {
                 "an earlier write stopped after {written} of {len} bytes, inside a frame: \
                  the stream is corrupt from there on, so nothing more is written to it"
             ),
+            Error::Transfer(err) => write!(f, "{err}"),
             Error::Serialize(reason) => {
                 write!(f, "cannot serialize the message as JSON: {reason}")
             }

@@ -63,6 +63,7 @@
 //! error that is not [fatal](Error::is_fatal).
 
 mod caller;
+pub mod chunked;
 mod decode;
 mod encode;
 mod error;

@@ -1,0 +1,450 @@
+// nmframe-port: messages of any size between an extension and a native-messaging host,
+// over the browser's own runtime.Port, with nmframe's chunked envelope (version 1,
+// docs/CHUNKING.md in the nmframe repository). No dependencies; works in Chromium's MV3
+// service workers, in Firefox background scripts and in Node (for tests).
+
+export const KEY = '$nmframe';
+export const VERSION = 1;
+/** The largest frame a host may send the browser, in bytes. */
+export const HOST_FRAME_LIMIT = 1048576;
+
+const MiB = 1 << 20;
+
+/**
+ * Why a message did not arrive or could not be sent. `code` is one of 'too-large',
+ * 'too-many', 'timeout', 'malformed', 'out-of-order', 'length', 'checksum', 'aborted',
+ * 'disconnected', 'request-timeout'; `id` is the transfer's id when there is one.
+ */
+export class TransferError extends Error {
+  constructor(code, message, details = {}) {
+    super(message);
+    this.name = 'TransferError';
+    this.code = code;
+    Object.assign(this, details);
+  }
+}
+
+// CRC-32 with the IEEE polynomial (zlib's), eight bytes per step (slicing-by-8).
+const CRC = (() => {
+  const t = new Uint32Array(256 * 8);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n] >>> 8) ^ t[t[(k - 1) * 256 + n] & 0xff];
+  }
+  return t;
+})();
+
+/** CRC-32 (IEEE) of `bytes`, continuing from `crc` (0 to start). */
+export function crc32(bytes, crc = 0) {
+  let c = ~crc;
+  let i = 0;
+  const end8 = bytes.length - (bytes.length % 8);
+  for (; i < end8; i += 8) {
+    const a = (c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24))) >>> 0;
+    c =
+      CRC[7 * 256 + (a & 0xff)] ^
+      CRC[6 * 256 + ((a >>> 8) & 0xff)] ^
+      CRC[5 * 256 + ((a >>> 16) & 0xff)] ^
+      CRC[4 * 256 + (a >>> 24)] ^
+      CRC[3 * 256 + bytes[i + 4]] ^
+      CRC[2 * 256 + bytes[i + 5]] ^
+      CRC[256 + bytes[i + 6]] ^
+      CRC[bytes[i + 7]];
+  }
+  for (; i < bytes.length; i++) c = CRC[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+const encoder = new TextEncoder();
+
+// UTF-8 length and running CRC of strings, through one reused buffer.
+class Utf8Meter {
+  constructor() {
+    this.buffer = new Uint8Array(64 * 1024);
+    this.bytes = 0;
+    this.crc = 0;
+  }
+
+  add(text) {
+    if (this.buffer.length < text.length * 3) this.buffer = new Uint8Array(text.length * 3);
+    const { written } = encoder.encodeInto(text, this.buffer);
+    this.crc = crc32(this.buffer.subarray(0, written), this.crc);
+    this.bytes += written;
+    return written;
+  }
+}
+
+// What a character costs inside a JSON string once the browser has serialized it, counted
+// high: Chromium escapes more than JSON.stringify does (e.g. '<' as \u003C).
+function escapedCost(code) {
+  if (code < 0x20 || code === 0x7f || code === 0x3c || code === 0x3e || code === 0x26 || code === 0x27) return 6;
+  if (code === 0x22 || code === 0x5c) return 2;
+  if (code < 0x80) return 1;
+  if (code < 0x800) return 2;
+  if (code === 0x2028 || code === 0x2029) return 6;
+  if (code >= 0xd800 && code <= 0xdbff) return 4; // the pair's four UTF-8 bytes
+  if (code >= 0xdc00 && code <= 0xdfff) return 0; // counted with its high half
+  return 3;
+}
+
+/**
+ * Cuts `text` into pieces whose escaped size is at most `budget` bytes, never between
+ * the two halves of a surrogate pair (so never inside a UTF-8 sequence).
+ */
+export function* pieces(text, budget) {
+  if (budget < 8) throw new RangeError(`a part budget of ${budget} bytes is too small`);
+  let start = 0;
+  let cost = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const c = escapedCost(code);
+    if (cost + c > budget && i > start && !(code >= 0xdc00 && code <= 0xdfff)) {
+      yield text.slice(start, i);
+      start = i;
+      cost = 0;
+    }
+    cost += c;
+  }
+  if (start < text.length || text.length === 0) yield text.slice(start);
+}
+
+/** Whether `msg` is an envelope frame: an object whose first member is "$nmframe". */
+export function isEnvelope(msg) {
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) return false;
+  for (const key in msg) return key === KEY;
+  return false;
+}
+
+const isId = (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+
+function listeners() {
+  const set = new Set();
+  return {
+    addListener: (fn) => set.add(fn),
+    removeListener: (fn) => set.delete(fn),
+    hasListener: (fn) => set.has(fn),
+    emit: (...args) => {
+      for (const fn of [...set]) fn(...args);
+    },
+  };
+}
+
+const DEFAULTS = {
+  maxBytes: 256 * MiB,
+  maxInFlight: 16,
+  timeoutMs: 30000,
+  partBytes: MiB,
+  maxPlainBytes: 32 * MiB,
+  window: 8,
+  idKey: 'id',
+  requestTimeoutMs: 60000,
+};
+
+/**
+ * A runtime.Port that sends and receives messages of any size as one value each.
+ * `options`: maxBytes, maxInFlight, timeoutMs (receiving); partBytes, maxPlainBytes,
+ * window (sending); idKey, requestTimeoutMs (request/response).
+ */
+export class NativePort {
+  constructor(port, options = {}) {
+    this.port = port;
+    this.options = { ...DEFAULTS, ...options };
+    this.onMessage = listeners();
+    this.onProgress = listeners();
+    this.onError = listeners();
+    this.onDisconnect = listeners();
+    this.closed = null;
+    this.incoming = new Map(); // id -> reassembly
+    this.dropped = new Set(); // ids refused: their remaining frames are ignored
+    this.outgoing = new Map(); // id -> { acked, wake, fail }
+    this.requests = new Map(); // request id -> { resolve, reject, timer }
+    this.nextId = 0;
+    this.nextRequest = 1;
+    this.sweeper = null;
+    port.onMessage.addListener((msg) => this.#receive(msg));
+    port.onDisconnect.addListener((p) => this.#disconnected(p));
+  }
+
+  /** Sends `value` whatever its size; resolves once every frame is handed to the port. */
+  async post(value) {
+    if (this.closed !== null) throw new TransferError('disconnected', `the port is closed: ${this.closed}`);
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError('the value has no JSON form');
+    // Small and unambiguous: as it is.
+    if (!isEnvelope(value) && text.length * 3 <= this.options.maxPlainBytes) {
+      this.port.postMessage(value);
+      return;
+    }
+    if (!isEnvelope(value) && encoder.encode(text).length <= this.options.maxPlainBytes) {
+      this.port.postMessage(value);
+      return;
+    }
+    await this.#sendParts(text);
+  }
+
+  /**
+   * Sends `message` (an object) with a fresh id under `idKey` and resolves with the first
+   * message that comes back carrying the same id.
+   */
+  request(message, { timeoutMs = this.options.requestTimeoutMs } = {}) {
+    if (message === null || typeof message !== 'object' || Array.isArray(message)) {
+      return Promise.reject(new TypeError('a request is an object'));
+    }
+    const rid = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.requests.delete(rid);
+        reject(new TransferError('request-timeout', `no reply to request ${rid} within ${timeoutMs} ms`, { request: rid }));
+      }, timeoutMs);
+      this.requests.set(rid, { resolve, reject, timer });
+      this.post({ ...message, [this.options.idKey]: rid }).catch((err) => {
+        clearTimeout(timer);
+        this.requests.delete(rid);
+        reject(err);
+      });
+    });
+  }
+
+  disconnect() {
+    if (this.closed === null) this.port.disconnect();
+    this.#disconnected(null, 'disconnected by the extension');
+  }
+
+  async #sendParts(text) {
+    const id = this.nextId;
+    this.nextId = (this.nextId + 1) >>> 0;
+    const window = this.options.window;
+    const meter = new Utf8Meter();
+    const state = { acked: -1, wake: null, failed: null };
+    this.outgoing.set(id, state);
+    try {
+      let seq = 0;
+      for (const data of pieces(text, this.options.partBytes - 160)) {
+        while (window && seq - state.acked > window) {
+          await new Promise((resolve) => (state.wake = resolve));
+          if (state.failed) throw state.failed;
+        }
+        if (state.failed) throw state.failed;
+        if (this.closed !== null) throw new TransferError('disconnected', `the port closed while sending message ${id}`, { id });
+        meter.add(data);
+        const part = { [KEY]: VERSION, t: 'part', id, seq };
+        if (seq === 0 && window) part.window = window;
+        part.data = data;
+        this.port.postMessage(part);
+        seq++;
+      }
+      this.port.postMessage({ [KEY]: VERSION, t: 'end', id, seq, bytes: meter.bytes, crc32: meter.crc });
+    } finally {
+      this.outgoing.delete(id);
+    }
+  }
+
+  #receive(msg) {
+    if (!isEnvelope(msg)) return this.#deliver(msg);
+    if (msg[KEY] !== VERSION) {
+      return this.#fail(msg.id, 'malformed', `an envelope of version ${JSON.stringify(msg[KEY])}; this package speaks ${VERSION}`);
+    }
+    switch (msg.t) {
+      case 'part':
+        return this.#part(msg);
+      case 'end':
+        return this.#end(msg);
+      case 'ack': {
+        const out = this.outgoing.get(msg.id);
+        if (out && Number.isInteger(msg.seq) && msg.seq > out.acked) {
+          out.acked = msg.seq;
+          out.wake?.();
+        }
+        return;
+      }
+      case 'abort': {
+        const reason = typeof msg.reason === 'string' ? msg.reason : 'no reason given';
+        const out = this.outgoing.get(msg.id);
+        if (out) {
+          out.failed = new TransferError('aborted', `the host refused message ${msg.id}: ${reason}`, { id: msg.id });
+          out.wake?.();
+        }
+        if (this.incoming.delete(msg.id)) {
+          this.onError.emit(new TransferError('aborted', `message ${msg.id} was aborted by the host: ${reason}`, { id: msg.id }));
+        }
+        return;
+      }
+      default:
+        return this.#fail(msg.id, 'malformed', `an envelope of unknown type ${JSON.stringify(msg.t)}`);
+    }
+  }
+
+  #part(msg) {
+    const { id, seq, data } = msg;
+    if (seq !== 0 && this.dropped.has(id)) return;
+    this.dropped.delete(id);
+    if (!isId(id) || !Number.isInteger(seq) || typeof data !== 'string') {
+      return this.#fail(id, 'malformed', `a part of message ${JSON.stringify(id)} without an integer id and seq and a string data`);
+    }
+    let r = this.incoming.get(id);
+    if (seq === 0) {
+      if (r) return this.#fail(id, 'out-of-order', `message ${id} started again after ${r.parts.length} parts`);
+      if (this.incoming.size >= this.options.maxInFlight) {
+        return this.#fail(id, 'too-many', `message ${id} would be the ${this.incoming.size + 1}th in flight; the limit is ${this.options.maxInFlight}`, {
+          inFlight: this.incoming.size + 1,
+          limit: this.options.maxInFlight,
+        });
+      }
+      r = { parts: [], meter: new Utf8Meter(), total: Number.isInteger(msg.total) ? msg.total : null, window: Number.isInteger(msg.window) ? msg.window : 0, seen: Date.now() };
+      this.incoming.set(id, r);
+      this.#sweep();
+    } else if (!r) {
+      return this.#fail(id, 'out-of-order', `part ${seq} of message ${id}, which has not started`, { seq });
+    } else if (seq !== r.parts.length) {
+      return this.#fail(id, 'out-of-order', `part ${seq} of message ${id} arrived where part ${r.parts.length} was due`, { seq, expected: r.parts.length });
+    }
+    r.meter.add(data);
+    r.parts.push(data);
+    r.seen = Date.now();
+    if (r.meter.bytes > this.options.maxBytes) {
+      return this.#fail(id, 'too-large', `message ${id} reached ${r.meter.bytes} bytes; the limit is ${this.options.maxBytes}`, {
+        bytes: r.meter.bytes,
+        limit: this.options.maxBytes,
+      });
+    }
+    if (r.window) {
+      const step = Math.max(1, Math.floor(r.window / 2));
+      if ((seq + 1) % step === 0) this.port.postMessage({ [KEY]: VERSION, t: 'ack', id, seq });
+    }
+    this.onProgress.emit({ id, bytes: r.meter.bytes, total: r.total, parts: r.parts.length });
+  }
+
+  #end(msg) {
+    const { id } = msg;
+    if (this.dropped.delete(id)) return;
+    const r = this.incoming.get(id);
+    if (!r) return this.#fail(id, 'out-of-order', `the end of message ${id}, which has not started`);
+    if (msg.seq !== r.parts.length) {
+      return this.#fail(id, 'length', `message ${id} ended after ${msg.seq} parts; ${r.parts.length} arrived`, { expected: msg.seq, received: r.parts.length });
+    }
+    if (msg.bytes !== r.meter.bytes) {
+      return this.#fail(id, 'length', `message ${id} announced ${msg.bytes} bytes; ${r.meter.bytes} arrived`, { expected: msg.bytes, received: r.meter.bytes });
+    }
+    if (msg.crc32 !== r.meter.crc) {
+      return this.#fail(id, 'checksum', `message ${id}: CRC-32 ${r.meter.crc} of the ${r.meter.bytes} bytes that arrived, ${msg.crc32} announced`, {
+        expected: msg.crc32,
+        received: r.meter.crc,
+      });
+    }
+    this.incoming.delete(id);
+    let value;
+    try {
+      value = JSON.parse(r.parts.join(''));
+    } catch (err) {
+      return this.#fail(id, 'malformed', `message ${id} (${r.meter.bytes} bytes) is not JSON: ${err.message}`, {}, false);
+    }
+    this.#deliver(value);
+  }
+
+  #deliver(value) {
+    const key = this.options.idKey;
+    if (value !== null && typeof value === 'object' && this.requests.size) {
+      const pending = this.requests.get(value[key]);
+      if (pending) {
+        this.requests.delete(value[key]);
+        clearTimeout(pending.timer);
+        pending.resolve(value);
+        return;
+      }
+    }
+    this.onMessage.emit(value);
+  }
+
+  // An error for one message: dropped, reported, and the sender told to stop.
+  #fail(id, code, text, details = {}, tellSender = true) {
+    this.incoming.delete(id);
+    if (tellSender && isId(id)) {
+      this.dropped.add(id);
+      // A sender that ignores aborts must not grow this set without end.
+      if (this.dropped.size > 1024) this.dropped.delete(this.dropped.values().next().value);
+    }
+    if (tellSender && isId(id) && this.closed === null) {
+      this.port.postMessage({ [KEY]: VERSION, t: 'abort', id, reason: text });
+    }
+    this.onError.emit(new TransferError(code, text, { id, ...details }));
+  }
+
+  #sweep() {
+    if (this.sweeper !== null) return;
+    const every = Math.max(10, Math.min(1000, this.options.timeoutMs / 4));
+    this.sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const [id, r] of this.incoming) {
+        if (now - r.seen > this.options.timeoutMs) {
+          this.#fail(id, 'timeout', `message ${id}: no part for ${now - r.seen} ms after ${r.parts.length} parts (${r.meter.bytes} bytes); the limit is ${this.options.timeoutMs} ms`, {
+            parts: r.parts.length,
+            bytes: r.meter.bytes,
+          });
+        }
+      }
+      if (this.incoming.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = null;
+      }
+    }, every);
+  }
+
+  #disconnected(p, why) {
+    if (this.closed !== null) return;
+    const error = (p && p.error) || globalThis.chrome?.runtime?.lastError;
+    this.closed = why ?? (error ? error.message : 'disconnected');
+    for (const [id, r] of this.incoming) {
+      this.onError.emit(new TransferError('disconnected', `the port closed (${this.closed}) with message ${id} incomplete: ${r.parts.length} parts, ${r.meter.bytes} bytes`, { id }));
+    }
+    this.incoming.clear();
+    for (const [id, out] of this.outgoing) {
+      out.failed = new TransferError('disconnected', `the port closed (${this.closed}) while sending message ${id}`, { id });
+      out.wake?.();
+    }
+    for (const [, pending] of this.requests) {
+      clearTimeout(pending.timer);
+      pending.reject(new TransferError('disconnected', `the port closed (${this.closed}) before the reply`));
+    }
+    this.requests.clear();
+    if (this.sweeper !== null) clearInterval(this.sweeper);
+    this.sweeper = null;
+    this.onDisconnect.emit(this.closed);
+  }
+}
+
+const runtime = () => (globalThis.browser ?? globalThis.chrome).runtime;
+
+/** `runtime.connectNative(name)`, wrapped. */
+export function connectNative(name, options = {}) {
+  return new NativePort((options.runtime ?? runtime()).connectNative(name), options);
+}
+
+/**
+ * Like runtime.sendNativeMessage, for messages and replies of any size: a host's chunked
+ * reply cannot travel through sendNativeMessage itself (only the first frame arrives), so
+ * this opens a port, sends, takes the first whole reply and disconnects.
+ */
+export function sendNativeMessage(name, message, options = {}) {
+  const port = connectNative(name, options);
+  const timeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new TransferError('request-timeout', `no reply from ${name} within ${timeoutMs} ms`)), timeoutMs);
+    let done = false;
+    const finish = (err, value) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      port.disconnect();
+      if (err) reject(err);
+      else resolve(value);
+    };
+    port.onMessage.addListener((value) => finish(null, value));
+    port.onError.addListener((err) => finish(err));
+    port.onDisconnect.addListener((why) => finish(new TransferError('disconnected', `${name} closed the port before replying: ${why}`)));
+    port.post(message).catch(finish);
+  });
+}
