@@ -38,6 +38,18 @@ fn letters(dst: &mut Vec<u8>, n: usize) {
     }));
 }
 
+/// A send that failed without breaking the stream (the extension refused the transfer,
+/// or the value would not serialize) is reported and serving goes on.
+fn sent(outcome: Result<(), Error>) -> Result<(), Error> {
+    match outcome {
+        Err(err) if !err.is_fatal() => {
+            let _ = writeln!(std::io::stderr(), "chunked_host: reply not sent: {err}");
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 fn serve(host: &mut Chunked<nmframe::HostStdin, nmframe::HostStdout>) -> Result<(), Error> {
     while let Some(incoming) = host.recv()? {
         let text = match incoming {
@@ -62,7 +74,7 @@ fn serve(host: &mut Chunked<nmframe::HostStdin, nmframe::HostStdout>) -> Result<
         };
         let id = request.id;
         match request.op.as_str() {
-            "echo" => host.send_json(&text)?,
+            "echo" => sent(host.send_json(&text))?,
             "size" => host.send(&serde_json::json!({ "id": id, "bytes": bytes, "crc32": crc }))?,
             "make" => {
                 let head = format!(r#"{{"id":{id},"data":""#);
@@ -76,7 +88,7 @@ fn serve(host: &mut Chunked<nmframe::HostStdin, nmframe::HostStdout>) -> Result<
                 reply.extend_from_slice(head.as_bytes());
                 letters(&mut reply, n);
                 reply.extend_from_slice(b"\"}");
-                host.send_json(&reply)?;
+                sent(host.send_json(&reply))?;
             }
             other => {
                 host.send(&serde_json::json!({ "id": id, "error": format!("no op {other:?}") }))?

@@ -3,11 +3,10 @@
 //! good messages, report bad ones and keep serving, and exit 0 when stdin closes.
 
 use std::io::Read as _;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use nmframe::{FrameReader, FrameWriter, Limits, MAX_HOST_TO_BROWSER};
-use nmframe_test_support::{example, exits_within};
+use nmframe_test_support::{exits_within, start_example};
 
 const ROOT_README: &str = include_str!("../../README.md");
 const EXAMPLE: &str = include_str!("../examples/readme_host.rs");
@@ -33,13 +32,7 @@ fn the_readme_block_is_the_example() {
 
 #[test]
 fn the_readme_host_reports_bad_messages_and_keeps_serving() {
-    let mut child = Command::new(example("nmframe", "readme_host", &[]))
-        .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = start_example("nmframe", "readme_host", &[]);
     let mut writer = FrameWriter::new(child.stdin.take().unwrap(), Limits::browser());
     let mut reader = FrameReader::new(child.stdout.take().unwrap(), Limits::browser());
     let over = format!(

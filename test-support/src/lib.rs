@@ -78,3 +78,16 @@ pub fn example(package: &str, name: &str, features: &[&str]) -> PathBuf {
         .join("examples")
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
+
+/// Builds an example as [`example`] does and starts it as a browser starts a host: the
+/// caller's origin as its argument, pipes for stdin, stdout and stderr.
+pub fn start_example(package: &str, name: &str, features: &[&str]) -> std::process::Child {
+    use std::process::Stdio;
+    Command::new(example(package, name, features))
+        .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the example starts")
+}
