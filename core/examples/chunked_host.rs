@@ -17,7 +17,7 @@
 use std::io::Write as _;
 
 use nmframe::Error;
-use nmframe::chunked::{ChunkOptions, Chunked, Incoming};
+use nmframe::chunked::{ChunkOptions, Chunked, Incoming, StdioChunked};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -50,7 +50,7 @@ fn sent(outcome: Result<(), Error>) -> Result<(), Error> {
     }
 }
 
-fn serve(host: &mut Chunked<nmframe::HostStdin, nmframe::HostStdout>) -> Result<(), Error> {
+fn serve(host: &mut StdioChunked) -> Result<(), Error> {
     while let Some(incoming) = host.recv()? {
         let text = match incoming {
             Incoming::Message(text) => text,

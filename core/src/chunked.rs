@@ -652,6 +652,50 @@ impl Reassembler {
     }
 }
 
+/// Where a [`Chunked`] endpoint writes: a [`FrameWriter`] or a
+/// [`WriterThread`](crate::WriterThread), or a wrapper of one (the C ABI's host).
+pub trait Outbound {
+    /// The largest payload a frame may carry.
+    fn max_frame(&self) -> usize;
+    /// Queues one frame's payload (checked, copied) and writes everything queued.
+    fn send(&mut self, payload: &[u8]) -> Result<()>;
+    /// Queues one frame's payload, to be written at the next flush or send.
+    fn queue(&mut self, payload: &[u8]) -> Result<()>;
+    /// Writes everything queued.
+    fn flush(&mut self) -> Result<()>;
+}
+
+impl<W: Write> Outbound for FrameWriter<W> {
+    fn max_frame(&self) -> usize {
+        self.cap().max as usize
+    }
+    fn send(&mut self, payload: &[u8]) -> Result<()> {
+        FrameWriter::send(self, payload)
+    }
+    fn queue(&mut self, payload: &[u8]) -> Result<()> {
+        FrameWriter::queue(self, payload)
+    }
+    fn flush(&mut self) -> Result<()> {
+        FrameWriter::flush(self)
+    }
+}
+
+impl<W: Write + Send + 'static> Outbound for crate::WriterThread<W> {
+    fn max_frame(&self) -> usize {
+        self.cap().max as usize
+    }
+    fn send(&mut self, payload: &[u8]) -> Result<()> {
+        crate::WriterThread::queue(self, payload)?;
+        crate::WriterThread::flush(self)
+    }
+    fn queue(&mut self, payload: &[u8]) -> Result<()> {
+        crate::WriterThread::queue(self, payload)
+    }
+    fn flush(&mut self) -> Result<()> {
+        crate::WriterThread::flush(self)
+    }
+}
+
 /// What [`Chunked::recv`] returns.
 #[derive(Debug)]
 pub enum Incoming {
@@ -662,41 +706,35 @@ pub enum Incoming {
     Failed(TransferError),
 }
 
-/// A host's endpoint for messages of any size, in both directions: the blocking
-/// counterpart of the extension's `NativePort`. See the [module](self) for an example.
+/// An endpoint's state without its I/O: the reassembler, the messages kept while a
+/// send waits, and the acknowledgements of the message being sent. The blocking
+/// [`Chunked`] and the async `nmframe::tokio::Chunked` drive it.
 #[derive(Debug)]
-pub struct Chunked<R: Read, W: Write> {
-    reader: FrameReader<R>,
-    writer: FrameWriter<W>,
+pub(crate) struct State {
     reassembler: Reassembler,
     /// What arrived while a send waited for an acknowledgement.
     held: VecDeque<Incoming>,
-    /// Acknowledgements and refusals for the message being sent.
     acked: Option<u64>,
     refused: Option<TransferError>,
     sending: Option<u32>,
     next_id: u32,
-    window: u32,
-    frame: Vec<u8>,
+    pub(crate) window: u32,
     json: JsonDecoder,
+    /// The frame being built, reused.
+    pub(crate) frame: Vec<u8>,
 }
 
-impl Chunked<HostStdin, HostStdout> {
-    /// The process's stdin and stdout, set up as [`crate::stdio`] does, with the
-    /// host's limits.
-    pub fn stdio(options: ChunkOptions) -> Result<Self> {
-        let (reader, writer) = crate::stdio(Limits::host()).map_err(Error::Io)?;
-        Ok(Chunked::new(reader, writer, options))
-    }
+/// How a message leaves.
+pub(crate) enum Plan {
+    /// As it is, in one frame.
+    Plain,
+    /// In parts, as this message id.
+    Parts(u32),
 }
 
-impl<R: Read, W: Write> Chunked<R, W> {
-    /// An endpoint over a frame reader and writer (the writer's cap bounds every frame
-    /// sent, parts included).
-    pub fn new(reader: FrameReader<R>, writer: FrameWriter<W>, options: ChunkOptions) -> Self {
-        Chunked {
-            reader,
-            writer,
+impl State {
+    pub(crate) fn new(options: ChunkOptions) -> Self {
+        State {
             window: options.window,
             reassembler: Reassembler::new(options),
             held: VecDeque::new(),
@@ -704,37 +742,38 @@ impl<R: Read, W: Write> Chunked<R, W> {
             refused: None,
             sending: None,
             next_id: 0,
-            frame: Vec::new(),
             json: JsonDecoder::new(),
+            frame: Vec::new(),
         }
     }
 
-    /// The next whole message or failed transfer; `None` at the end of the stream. A
-    /// message in parts is returned once its end frame has checked out.
-    pub fn recv(&mut self) -> Result<Option<Incoming>> {
-        loop {
-            if let Some(incoming) = self.held.pop_front() {
-                return Ok(Some(incoming));
-            }
-            if let Some(err) = self.reassembler.expire(Instant::now()) {
-                self.reply()?;
-                return Ok(Some(Incoming::Failed(err)));
-            }
-            let Some(frame) = self.reader.read_frame()? else {
-                return Ok(None);
-            };
-            if let Some(incoming) = self.take(frame)? {
-                return Ok(Some(incoming));
-            }
-        }
+    pub(crate) fn set_options(&mut self, options: ChunkOptions) {
+        self.window = options.window;
+        self.reassembler.options = options;
+    }
+
+    /// A message kept while a send waited, or a transfer that timed out.
+    pub(crate) fn ready(&mut self) -> Option<Incoming> {
+        self.held.pop_front().or_else(|| {
+            self.reassembler
+                .expire(Instant::now())
+                .map(Incoming::Failed)
+        })
+    }
+
+    pub(crate) fn has_held(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// The acknowledgements and aborts to write back now.
+    pub(crate) fn outbox(&mut self) -> std::vec::Drain<'_, Vec<u8>> {
+        self.reassembler.outbox().drain(..)
     }
 
     /// Routes one frame: acknowledgements and refusals to the send in progress,
     /// everything else through the reassembler.
-    fn take(&mut self, frame: BytesMut) -> Result<Option<Incoming>> {
-        let accepted = self.reassembler.accept(frame, Instant::now());
-        self.reply()?;
-        Ok(match accepted {
+    pub(crate) fn take(&mut self, frame: BytesMut) -> Option<Incoming> {
+        match self.reassembler.accept(frame, Instant::now()) {
             Accepted::Message(text) => Some(Incoming::Message(text)),
             Accepted::Failed(err) => Some(Incoming::Failed(err)),
             Accepted::Pending => None,
@@ -744,28 +783,127 @@ impl<R: Read, W: Write> Chunked<R, W> {
                 }
                 None
             }
+            // A refusal of a message already sent whole is the extension's verdict.
+            Accepted::Refused(err) if self.sending != err.id() => Some(Incoming::Failed(err)),
             Accepted::Refused(err) => {
-                if self.sending == err.id() {
-                    self.refused = Some(err);
-                    None
-                } else {
-                    // A refusal of a message already sent whole: the extension's verdict.
-                    Some(Incoming::Failed(err))
-                }
+                self.refused = Some(err);
+                None
             }
-        })
+        }
     }
 
-    /// Sends the acknowledgements and aborts the reassembler queued.
+    /// Keeps what arrived while a send waits.
+    pub(crate) fn hold(&mut self, incoming: Incoming) {
+        self.held.push_back(incoming);
+    }
+
+    pub(crate) fn validate(&mut self, json: &[u8]) -> Result<()> {
+        self.json.validate(json)
+    }
+
+    /// Whether `json` (valid) leaves as it is or in parts; for parts, the send starts.
+    pub(crate) fn plan(&mut self, json: &[u8], max_frame: usize) -> Plan {
+        if json.len() <= max_frame && !is_envelope(json) {
+            return Plan::Plain;
+        }
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1);
+        self.sending = Some(id);
+        self.acked = None;
+        self.refused = None;
+        Plan::Parts(id)
+    }
+
+    /// Whether the send must wait for an acknowledgement before its next part.
+    pub(crate) fn must_wait(&self, parts_written: u64) -> bool {
+        self.window > 0
+            && self.refused.is_none()
+            && parts_written >= self.acked.map_or(0, |a| a + 1) + u64::from(self.window)
+    }
+
+    /// The extension's refusal of the message being sent, if it came.
+    pub(crate) fn refusal(&mut self) -> Option<Error> {
+        self.refused.take().map(Error::Transfer)
+    }
+
+    pub(crate) fn done_sending(&mut self) {
+        self.sending = None;
+    }
+
+    pub(crate) fn closed_while_sending(id: u32, parts: u64) -> Error {
+        Error::Disconnected(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!(
+                "the extension closed the port while message {id} was being sent ({parts} parts \
+                 written)"
+            ),
+        ))
+    }
+}
+
+/// A host's endpoint for messages of any size, in both directions: the blocking
+/// counterpart of the extension's `NativePort`. See the [module](self) for an example.
+#[derive(Debug)]
+pub struct Chunked<R: Read, W: Outbound> {
+    reader: FrameReader<R>,
+    writer: W,
+    state: State,
+}
+
+/// The endpoint of [`Chunked::stdio`]: the process's stdin and stdout.
+pub type StdioChunked = Chunked<HostStdin, FrameWriter<HostStdout>>;
+
+impl StdioChunked {
+    /// The process's stdin and stdout, set up as [`crate::stdio`] does, with the
+    /// host's limits.
+    pub fn stdio(options: ChunkOptions) -> Result<Self> {
+        let (reader, writer) = crate::stdio(Limits::host()).map_err(Error::Io)?;
+        Ok(Chunked::new(reader, writer, options))
+    }
+}
+
+impl<R: Read, W: Outbound> Chunked<R, W> {
+    /// An endpoint over a frame reader and a writer (whose cap bounds every frame sent,
+    /// parts included).
+    pub fn new(reader: FrameReader<R>, writer: W, options: ChunkOptions) -> Self {
+        Chunked {
+            reader,
+            writer,
+            state: State::new(options),
+        }
+    }
+
+    /// The next whole message or failed transfer; `None` at the end of the stream. A
+    /// message in parts is returned once its end frame has checked out. What is queued
+    /// is written before a read that may wait.
+    pub fn recv(&mut self) -> Result<Option<Incoming>> {
+        loop {
+            if let Some(incoming) = self.state.ready() {
+                self.reply()?;
+                return Ok(Some(incoming));
+            }
+            if !self.reader.has_frame() {
+                self.writer.flush()?;
+            }
+            let Some(frame) = self.reader.read_frame()? else {
+                return Ok(None);
+            };
+            let incoming = self.state.take(frame);
+            self.reply()?;
+            if incoming.is_some() {
+                return Ok(incoming);
+            }
+        }
+    }
+
+    /// Writes the acknowledgements and aborts the reassembler queued.
     fn reply(&mut self) -> Result<()> {
-        let outbox = self.reassembler.outbox();
-        if outbox.is_empty() {
-            return Ok(());
-        }
-        for frame in outbox.drain(..) {
+        let mut any = false;
+        for frame in self.state.outbox() {
             self.writer.queue(&frame)?;
+            any = true;
         }
-        self.writer.flush()
+        if any { self.writer.flush() } else { Ok(()) }
     }
 
     /// Sends a message's JSON text, whatever its size. Invalid JSON is refused before
@@ -773,9 +911,9 @@ impl<R: Read, W: Write> Chunked<R, W> {
     /// envelope goes as it is; any other as parts, at most [`ChunkOptions::window`] of
     /// them unacknowledged (the frames that arrive meanwhile are kept for
     /// [`recv`](Self::recv)). A refusal by the extension returns
-    /// [`Error::Transfer`].
+    /// [`Error::Transfer`]; the stream goes on.
     pub fn send_json(&mut self, json: &[u8]) -> Result<()> {
-        self.json.validate(json)?;
+        self.state.validate(json)?;
         self.send_valid(json)
     }
 
@@ -786,66 +924,77 @@ impl<R: Read, W: Write> Chunked<R, W> {
         self.send_valid(&text)
     }
 
-    fn send_valid(&mut self, json: &[u8]) -> Result<()> {
-        let cap = self.writer.cap().max as usize;
-        if json.len() <= cap && !is_envelope(json) {
-            return self.writer.send(json);
+    /// Like [`send_json`](Self::send_json), but a message that fits one frame is
+    /// queued (written at the next flush, send, or read that may wait) rather than
+    /// written at once: replies to a burst leave in one write.
+    pub fn queue_json(&mut self, json: &[u8]) -> Result<()> {
+        self.state.validate(json)?;
+        if json.len() <= self.writer.max_frame() && !is_envelope(json) {
+            return self.writer.queue(json);
         }
-        let id = self.next_id;
-        self.next_id = self.next_id.wrapping_add(1);
-        self.sending = Some(id);
-        self.acked = None;
-        self.refused = None;
-        let result = self.send_parts(id, json, cap);
-        self.sending = None;
+        self.writer.flush()?;
+        self.send_valid(json)
+    }
+
+    /// Writes every queued message.
+    pub fn flush(&mut self) -> Result<()> {
+        self.writer.flush()
+    }
+
+    fn send_valid(&mut self, json: &[u8]) -> Result<()> {
+        let max_frame = self.writer.max_frame();
+        let Plan::Parts(id) = self.state.plan(json, max_frame) else {
+            return self.writer.send(json);
+        };
+        let result = self.send_parts(id, json, max_frame);
+        self.state.done_sending();
         result
     }
 
-    fn send_parts(&mut self, id: u32, json: &[u8], cap: usize) -> Result<()> {
-        let mut parts = Parts::new(id, json, cap, self.window);
-        let mut frame = std::mem::take(&mut self.frame);
+    fn send_parts(&mut self, id: u32, json: &[u8], max_frame: usize) -> Result<()> {
+        let mut parts = Parts::new(id, json, max_frame, self.state.window);
         loop {
             // Wait while a window's worth of parts is unacknowledged, keeping what
             // arrives meanwhile for recv.
-            while self.window > 0
-                && self.refused.is_none()
-                && parts.parts_written() >= self.acked.map_or(0, |a| a + 1) + u64::from(self.window)
-            {
-                let Some(incoming) = self.reader.read_frame()? else {
-                    return Err(Error::Disconnected(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        format!(
-                            "the extension closed the port while message {id} was being sent \
-                             ({} parts written)",
-                            parts.parts_written()
-                        ),
-                    )));
+            while self.state.must_wait(parts.parts_written()) {
+                let Some(frame) = self.reader.read_frame()? else {
+                    return Err(State::closed_while_sending(id, parts.parts_written()));
                 };
-                if let Some(kept) = self.take(incoming)? {
-                    self.held.push_back(kept);
+                if let Some(kept) = self.state.take(frame) {
+                    self.state.hold(kept);
                 }
+                self.reply()?;
             }
-            if let Some(err) = self.refused.take() {
-                self.frame = frame;
-                return Err(Error::Transfer(err));
+            if let Some(err) = self.state.refusal() {
+                return Err(err);
             }
-            if !parts.next_frame(&mut frame) {
-                break;
+            if !parts.next_frame(&mut self.state.frame) {
+                return Ok(());
             }
             // One frame at a time: the message is never held twice.
-            self.writer.send(&frame)?;
+            self.writer.send(&self.state.frame)?;
         }
-        self.frame = frame;
-        Ok(())
     }
 
-    /// The frame reader, for its decoder's state.
+    /// Whether [`recv`](Self::recv) has something to return without reading: a message
+    /// kept while a send waited, or a whole frame buffered (which may be a part).
+    pub fn has_frame(&self) -> bool {
+        self.state.has_held() || self.reader.has_frame()
+    }
+
+    /// Replaces the limits and the window; messages already being reassembled go on
+    /// under the new limits.
+    pub fn set_options(&mut self, options: ChunkOptions) {
+        self.state.set_options(options);
+    }
+
+    /// The frame reader.
     pub fn reader(&self) -> &FrameReader<R> {
         &self.reader
     }
 
-    /// The frame writer.
-    pub fn writer_mut(&mut self) -> &mut FrameWriter<W> {
+    /// The writer.
+    pub fn writer_mut(&mut self) -> &mut W {
         &mut self.writer
     }
 }

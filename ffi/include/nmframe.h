@@ -79,6 +79,18 @@
 #define NMF_HOST_WRITER_THREAD 2
 
 /**
+ * `nmf_host_new` flag: messages of any size, in both directions, through nmframe's
+ * chunked envelope (docs/CHUNKING.md; the extension uses the JavaScript package
+ * `nmframe-port`). `nmf_host_recv` returns whole messages, reassembled when the
+ * extension sent them in parts (limits: `nmf_host_set_chunking`), or
+ * `NMF_TRANSFER_FAILED` for one that failed (the stream goes on). `nmf_host_send` and
+ * `nmf_host_queue` take messages of any size: one over 1 MiB leaves in parts, waiting
+ * for the extension's acknowledgements so that at most a window of parts is in
+ * flight; the messages that arrive meanwhile are kept for `nmf_host_recv`.
+ */
+#define NMF_HOST_CHUNKED 8
+
+/**
  * The outcome of a call. The numbers are part of the ABI and are never reused.
  */
 typedef enum nmf_status {
@@ -147,6 +159,14 @@ typedef enum nmf_status {
    * is lost.
    */
   NMF_WRITER_BROKEN = 26,
+  /**
+   * A message in parts failed (`NMF_HOST_CHUNKED`): from `nmf_host_recv`, one the
+   * extension sent arrived corrupted, too large, too late or aborted, and was
+   * dropped (the extension is told); from a send, the extension refused the reply
+   * part-way. The handle's last error says which message and why, with the numbers.
+   * The stream goes on.
+   */
+  NMF_TRANSFER_FAILED = 27,
   /**
    * A bug in nmframe: a Rust panic was caught at the boundary. The handle's last
    * error holds its message; the handle should be freed.
@@ -617,7 +637,9 @@ enum nmf_status nmf_host_caller(struct nmf_host *host, struct nmf_caller *out);
  * `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final). With
  * `NMF_HOST_WRITER_THREAD`, a write that failed on the thread is returned here too
  * (`NMF_IO`, or `NMF_DISCONNECTED` when the browser went away), before waiting and
- * instead of `NMF_EOF`.
+ * instead of `NMF_EOF`. With `NMF_HOST_CHUNKED`, a message the extension sent in parts
+ * comes back whole once checked, and one that failed is `NMF_TRANSFER_FAILED` (the
+ * last error says why; call again for the next message).
  *
  * # Safety
  *
@@ -659,6 +681,25 @@ enum nmf_status nmf_host_queue(struct nmf_host *host, const uint8_t *json, size_
  * `host` is a live host.
  */
 enum nmf_status nmf_host_flush(struct nmf_host *host);
+
+/**
+ * The limits of a `NMF_HOST_CHUNKED` host, 0 for each default: the largest message
+ * reassembled (`max_bytes`, default 1 GiB), the most messages reassembled at once
+ * (`max_in_flight`, 16), the longest silence within one message (`timeout_ms`, 30000;
+ * checked as frames arrive), and the parts sent before waiting for the extension's
+ * acknowledgement (`window`, 8). A message over a limit is `NMF_TRANSFER_FAILED` from
+ * `nmf_host_recv`, and the extension is told. `NMF_INVALID_ARGUMENT` on a host made
+ * without `NMF_HOST_CHUNKED`.
+ *
+ * # Safety
+ *
+ * `host` is a live host.
+ */
+enum nmf_status nmf_host_set_chunking(struct nmf_host *host,
+                                      uint64_t max_bytes,
+                                      uint32_t max_in_flight,
+                                      uint32_t timeout_ms,
+                                      uint32_t window);
 
 /**
  * Whether a whole message is already buffered, so that `nmf_host_recv` will not

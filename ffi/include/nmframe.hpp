@@ -38,10 +38,19 @@ public:
     explicit Disconnected(const std::string &message) : Error(NMF_DISCONNECTED, message) {}
 };
 
+/// A message in parts failed (a host made with NMF_HOST_CHUNKED): one the extension sent
+/// arrived corrupted, too large or aborted, or the extension refused a reply part-way.
+/// The stream goes on: report it and keep serving.
+class TransferFailed : public Error {
+public:
+    explicit TransferFailed(const std::string &message) : Error(NMF_TRANSFER_FAILED, message) {}
+};
+
 namespace detail {
 [[noreturn]] inline void fail(nmf_status status, const char *message) {
     std::string text = message ? message : "";
     if (status == NMF_DISCONNECTED) throw Disconnected(text);
+    if (status == NMF_TRANSFER_FAILED) throw TransferFailed(text);
     throw Error(status, text);
 }
 
@@ -61,7 +70,9 @@ struct Caller {
 class Host {
 public:
     /// Takes over stdin/stdout. `flags` as for nmf_host_new: 0 for the defaults (the
-    /// stdout guard on where available), NMF_HOST_WRITER_THREAD, NMF_HOST_NO_GUARD_STDOUT.
+    /// stdout guard on where available), NMF_HOST_WRITER_THREAD, NMF_HOST_NO_GUARD_STDOUT,
+    /// NMF_HOST_CHUNKED (messages of any size; recv() throws TransferFailed for one that
+    /// failed, and the host goes on).
     Host(int argc, char **argv, uint32_t flags = 0, uint32_t max_inbound = 0) {
         nmf_status status = nmf_host_new(argc, const_cast<const char *const *>(argv), flags, max_inbound, &host_);
         if (status != NMF_OK) detail::fail(status, nullptr);
@@ -98,6 +109,12 @@ public:
 
     /// Writes every queued message.
     void flush() { check(nmf_host_flush(host_)); }
+
+    /// The limits of an NMF_HOST_CHUNKED host (0 for each default): see
+    /// nmf_host_set_chunking.
+    void set_chunking(uint64_t max_bytes, uint32_t max_in_flight = 0, uint32_t timeout_ms = 0, uint32_t window = 0) {
+        check(nmf_host_set_chunking(host_, max_bytes, max_in_flight, timeout_ms, window));
+    }
 
     /// Whether recv() would return without blocking.
     bool has_message() const noexcept { return nmf_host_has_message(host_); }

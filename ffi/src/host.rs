@@ -3,8 +3,9 @@
 use std::ffi::{CStr, CString, c_char, c_int};
 
 use bytes::BytesMut;
+use nmframe::chunked::{ChunkOptions, Chunked, Incoming, Outbound};
 use nmframe::{
-    Browser, Caller, FrameReader, FrameWriter, HostStdin, HostStdio, HostStdout, Limits,
+    Browser, Caller, Error, FrameReader, FrameWriter, HostStdin, HostStdio, HostStdout, Limits,
     WriterThread,
 };
 
@@ -32,8 +33,19 @@ pub const NMF_HOST_NO_GUARD_STDOUT: u32 = 4;
 /// `nmf_host_free` waits until every reply handed over is written.
 pub const NMF_HOST_WRITER_THREAD: u32 = 2;
 
+/// `nmf_host_new` flag: messages of any size, in both directions, through nmframe's
+/// chunked envelope (docs/CHUNKING.md; the extension uses the JavaScript package
+/// `nmframe-port`). `nmf_host_recv` returns whole messages, reassembled when the
+/// extension sent them in parts (limits: `nmf_host_set_chunking`), or
+/// `NMF_TRANSFER_FAILED` for one that failed (the stream goes on). `nmf_host_send` and
+/// `nmf_host_queue` take messages of any size: one over 1 MiB leaves in parts, waiting
+/// for the extension's acknowledgements so that at most a window of parts is in
+/// flight; the messages that arrive meanwhile are kept for `nmf_host_recv`.
+pub const NMF_HOST_CHUNKED: u32 = 8;
+
 /// The flags `nmf_host_new` knows.
-const KNOWN_FLAGS: u32 = NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD | NMF_HOST_NO_GUARD_STDOUT;
+const KNOWN_FLAGS: u32 =
+    NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD | NMF_HOST_NO_GUARD_STDOUT | NMF_HOST_CHUNKED;
 
 /// Where replies go: written by the calling thread, or by the host's writer thread.
 enum Writer {
@@ -73,10 +85,63 @@ impl Writer {
     }
 }
 
+impl Outbound for Writer {
+    fn max_frame(&self) -> usize {
+        match self {
+            Writer::Direct(w) => w.cap().max as usize,
+            Writer::Threaded(w) => w.cap().max as usize,
+        }
+    }
+    fn send(&mut self, payload: &[u8]) -> nmframe::Result<()> {
+        Writer::send(self, payload)
+    }
+    fn queue(&mut self, payload: &[u8]) -> nmframe::Result<()> {
+        Writer::queue(self, payload)
+    }
+    fn flush(&mut self) -> nmframe::Result<()> {
+        Writer::flush(self)
+    }
+}
+
+/// The host's streams: frames as they come, or whole messages of any size.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per host, inside the boxed nmf_host; the chunked state is boxed already"
+)]
+enum Io {
+    Plain {
+        reader: FrameReader<HostStdin>,
+        writer: Writer,
+    },
+    Chunked(Box<Chunked<HostStdin, Writer>>),
+}
+
+impl Io {
+    fn writer(&mut self) -> &mut Writer {
+        match self {
+            Io::Plain { writer, .. } => writer,
+            Io::Chunked(c) => c.writer_mut(),
+        }
+    }
+
+    fn send(&mut self, payload: &[u8]) -> nmframe::Result<()> {
+        match self {
+            Io::Plain { writer, .. } => writer.send(payload),
+            Io::Chunked(c) => c.send_json(payload),
+        }
+    }
+
+    fn queue(&mut self, payload: &[u8]) -> nmframe::Result<()> {
+        match self {
+            Io::Plain { writer, .. } => writer.queue(payload),
+            Io::Chunked(c) => c.queue_json(payload),
+        }
+    }
+}
+
 /// A native-messaging host on the process's stdin and stdout.
 pub struct nmf_host {
-    reader: FrameReader<HostStdin>,
-    writer: Writer,
+    io: Io,
     /// The frame last handed out by `nmf_host_recv`.
     current: Option<BytesMut>,
     caller: CallerStrings,
@@ -237,9 +302,18 @@ pub unsafe extern "C" fn nmf_host_new(
         } else {
             Writer::Direct(writer)
         };
+        let reader = FrameReader::new(stdin, limits);
+        let io = if flags & NMF_HOST_CHUNKED != 0 {
+            Io::Chunked(Box::new(Chunked::new(
+                reader,
+                writer,
+                ChunkOptions::default(),
+            )))
+        } else {
+            Io::Plain { reader, writer }
+        };
         let host = Box::new(nmf_host {
-            reader: FrameReader::new(stdin, limits),
-            writer,
+            io,
             current: None,
             caller: CallerStrings::new(caller),
             last_error: LastError::default(),
@@ -289,7 +363,9 @@ pub unsafe extern "C" fn nmf_host_caller(host: *mut nmf_host, out: *mut nmf_call
 /// `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final). With
 /// `NMF_HOST_WRITER_THREAD`, a write that failed on the thread is returned here too
 /// (`NMF_IO`, or `NMF_DISCONNECTED` when the browser went away), before waiting and
-/// instead of `NMF_EOF`.
+/// instead of `NMF_EOF`. With `NMF_HOST_CHUNKED`, a message the extension sent in parts
+/// comes back whole once checked, and one that failed is `NMF_TRANSFER_FAILED` (the
+/// last error says why; call again for the next message).
 ///
 /// # Safety
 ///
@@ -308,10 +384,19 @@ pub unsafe extern "C" fn nmf_host_recv(
         // A writer thread that failed (a full disk, a closed pipe) makes the host
         // useless: say so now rather than wait for a message that cannot be
         // answered, or report a clean end of input that hides it.
-        if let Err(err) = h.writer.check() {
+        if let Err(err) = h.io.writer().check() {
             return h.last_error.fail(&err);
         }
-        match h.reader.read_frame() {
+        let next = match &mut h.io {
+            Io::Plain { reader, .. } => reader.read_frame(),
+            Io::Chunked(c) => match c.recv() {
+                Ok(Some(Incoming::Message(message))) => Ok(Some(message)),
+                Ok(Some(Incoming::Failed(err))) => Err(Error::Transfer(err)),
+                Ok(None) => Ok(None),
+                Err(err) => Err(err),
+            },
+        };
+        match next {
             Ok(Some(frame)) => {
                 let frame = h.current.insert(frame);
                 // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
@@ -320,7 +405,7 @@ pub unsafe extern "C" fn nmf_host_recv(
                 unsafe { len.write(frame.len()) };
                 NMF_OK
             }
-            Ok(None) => match h.writer.check() {
+            Ok(None) => match h.io.writer().check() {
                 Ok(()) => NMF_EOF,
                 Err(err) => h.last_error.fail(&err),
             },
@@ -349,7 +434,7 @@ pub unsafe extern "C" fn nmf_host_send(
     len: size_t,
 ) -> nmf_status {
     // SAFETY: the caller's contract on `host` and `json`.
-    unsafe { write_message(host, json, len, Writer::send) }
+    unsafe { write_message(host, json, len, Io::send) }
 }
 
 /// Like `nmf_host_send`, but keeps the message in the host's queue (copied) until
@@ -366,7 +451,7 @@ pub unsafe extern "C" fn nmf_host_queue(
     len: size_t,
 ) -> nmf_status {
     // SAFETY: the caller's contract on `host` and `json`.
-    unsafe { write_message(host, json, len, Writer::queue) }
+    unsafe { write_message(host, json, len, Io::queue) }
 }
 
 /// The body of `nmf_host_send` and `nmf_host_queue`: `write` is one of the two.
@@ -378,7 +463,7 @@ unsafe fn write_message(
     host: *mut nmf_host,
     json: *const u8,
     len: size_t,
-    write: fn(&mut Writer, &[u8]) -> nmframe::Result<()>,
+    write: fn(&mut Io, &[u8]) -> nmframe::Result<()>,
 ) -> nmf_status {
     let body = |h: &mut nmf_host| {
         // SAFETY: the caller's contract on `json`.
@@ -386,7 +471,7 @@ unsafe fn write_message(
         let Some(json) = json else {
             return NMF_INVALID_ARGUMENT;
         };
-        match write(&mut h.writer, json) {
+        match write(&mut h.io, json) {
             Ok(()) => NMF_OK,
             Err(err) => h.last_error.fail(&err),
         }
@@ -402,9 +487,54 @@ unsafe fn write_message(
 /// `host` is a live host.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_host_flush(host: *mut nmf_host) -> nmf_status {
-    let body = |h: &mut nmf_host| match h.writer.flush() {
+    let body = |h: &mut nmf_host| match h.io.writer().flush() {
         Ok(()) => NMF_OK,
         Err(err) => h.last_error.fail(&err),
+    };
+    // SAFETY: the caller's contract on `host`.
+    unsafe { with_handle(host, body) }
+}
+
+/// The limits of a `NMF_HOST_CHUNKED` host, 0 for each default: the largest message
+/// reassembled (`max_bytes`, default 1 GiB), the most messages reassembled at once
+/// (`max_in_flight`, 16), the longest silence within one message (`timeout_ms`, 30000;
+/// checked as frames arrive), and the parts sent before waiting for the extension's
+/// acknowledgement (`window`, 8). A message over a limit is `NMF_TRANSFER_FAILED` from
+/// `nmf_host_recv`, and the extension is told. `NMF_INVALID_ARGUMENT` on a host made
+/// without `NMF_HOST_CHUNKED`.
+///
+/// # Safety
+///
+/// `host` is a live host.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_set_chunking(
+    host: *mut nmf_host,
+    max_bytes: u64,
+    max_in_flight: u32,
+    timeout_ms: u32,
+    window: u32,
+) -> nmf_status {
+    let body = |h: &mut nmf_host| {
+        let Io::Chunked(c) = &mut h.io else {
+            return NMF_INVALID_ARGUMENT;
+        };
+        let defaults = ChunkOptions::default();
+        c.set_options(ChunkOptions {
+            max_bytes: match max_bytes {
+                0 => defaults.max_bytes,
+                n => usize::try_from(n).unwrap_or(usize::MAX),
+            },
+            max_in_flight: match max_in_flight {
+                0 => defaults.max_in_flight,
+                n => n as usize,
+            },
+            timeout: match timeout_ms {
+                0 => defaults.timeout,
+                n => std::time::Duration::from_millis(u64::from(n)),
+            },
+            window: if window == 0 { defaults.window } else { window },
+        });
+        NMF_OK
     };
     // SAFETY: the caller's contract on `host`.
     unsafe { with_handle(host, body) }
@@ -419,7 +549,10 @@ pub unsafe extern "C" fn nmf_host_flush(host: *mut nmf_host) -> nmf_status {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_host_has_message(host: *const nmf_host) -> bool {
     // SAFETY: NULL or live, by the caller's contract; only read.
-    unsafe { host.as_ref() }.is_some_and(|h| h.reader.has_frame())
+    unsafe { host.as_ref() }.is_some_and(|h| match &h.io {
+        Io::Plain { reader, .. } => reader.has_frame(),
+        Io::Chunked(c) => c.has_frame(),
+    })
 }
 
 /// The last failure on this host, with its numbers; valid until the next call on it.

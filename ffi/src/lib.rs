@@ -80,6 +80,12 @@ pub enum nmf_status {
     /// that message, so the host refuses every send, queue and flush. Exit: the stream
     /// is lost.
     NMF_WRITER_BROKEN = 26,
+    /// A message in parts failed (`NMF_HOST_CHUNKED`): from `nmf_host_recv`, one the
+    /// extension sent arrived corrupted, too large, too late or aborted, and was
+    /// dropped (the extension is told); from a send, the extension refused the reply
+    /// part-way. The handle's last error says which message and why, with the numbers.
+    /// The stream goes on.
+    NMF_TRANSFER_FAILED = 27,
     /// A bug in nmframe: a Rust panic was caught at the boundary. The handle's last
     /// error holds its message; the handle should be freed.
     NMF_PANIC = 99,
@@ -136,6 +142,7 @@ pub extern "C" fn nmf_status_str(status: c_int) -> *const c_char {
         24 => "not found\0",
         25 => "JSON nested deeper than the document's limit\0",
         26 => "writer broken by a write that stopped inside a message\0",
+        27 => "a message in parts failed; the stream goes on\0",
         99 => "panic inside nmframe (a bug)\0",
         _ => "unknown status\0",
     };
@@ -157,6 +164,7 @@ pub(crate) fn status_of(err: &Error) -> nmf_status {
         }
         Error::NestingTooDeep { .. } => NMF_NESTING_TOO_DEEP,
         Error::WriterBroken { .. } => NMF_WRITER_BROKEN,
+        Error::Transfer(_) => NMF_TRANSFER_FAILED,
         _ => NMF_IO,
     }
 }

@@ -58,6 +58,7 @@ const (
 	StatusInvalidJSON      Status = C.NMF_INVALID_JSON
 	StatusNestingTooDeep   Status = C.NMF_NESTING_TOO_DEEP
 	StatusWriterBroken     Status = C.NMF_WRITER_BROKEN
+	StatusTransferFailed   Status = C.NMF_TRANSFER_FAILED
 	StatusIO               Status = C.NMF_IO
 	StatusDisconnected     Status = C.NMF_DISCONNECTED
 	StatusPanic            Status = C.NMF_PANIC
@@ -112,6 +113,33 @@ type Option func(*options)
 type options struct {
 	flags      C.uint32_t
 	maxInbound C.uint32_t
+	chunking   *ChunkLimits
+}
+
+// ChunkLimits are the limits of a Chunked host; 0 keeps each default (1 GiB, 16
+// messages in flight, 30 s of silence within a message, a window of 8 parts).
+type ChunkLimits struct {
+	MaxBytes    uint64
+	MaxInFlight uint32
+	TimeoutMs   uint32
+	Window      uint32
+}
+
+// Chunked makes the host send and receive messages of any size through nmframe's
+// chunked envelope (docs/CHUNKING.md; the extension uses the JavaScript package
+// nmframe-port). Recv returns whole messages, reassembled when the extension sent them
+// in parts, or an *Error with StatusTransferFailed for one that failed (report it and
+// go on); Send and SendRaw take messages of any size, sending those over 1 MiB in
+// parts and keeping the messages that arrive meanwhile for Recv. With no argument the
+// limits are the defaults.
+func Chunked(limits ...ChunkLimits) Option {
+	return func(o *options) {
+		o.flags |= C.NMF_HOST_CHUNKED
+		if len(limits) > 0 {
+			l := limits[0]
+			o.chunking = &l
+		}
+	}
 }
 
 // GuardStdout turns the stdout guard on or off. It is on by default, as in every
@@ -177,6 +205,13 @@ func NewHost(opts ...Option) (*Host, error) {
 	var h *C.nmf_host
 	if st := C.nmf_host_new(C.int(len(argv)), cargv, o.flags, o.maxInbound, &h); st != C.NMF_OK {
 		return nil, &Error{Status(st), C.GoString(C.nmf_status_str(C.int(st)))}
+	}
+	if l := o.chunking; l != nil {
+		st := C.nmf_host_set_chunking(h, C.uint64_t(l.MaxBytes), C.uint32_t(l.MaxInFlight), C.uint32_t(l.TimeoutMs), C.uint32_t(l.Window))
+		if st != C.NMF_OK {
+			C.nmf_host_free(h)
+			return nil, &Error{Status(st), C.GoString(C.nmf_status_str(C.int(st)))}
+		}
 	}
 	return &Host{h}, nil
 }

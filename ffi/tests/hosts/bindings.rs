@@ -157,9 +157,10 @@ fn each_wrapper_names_every_status_caller_field_and_call() {
         .collect();
     calls.sort_unstable();
     calls.dedup();
-    // new, free, caller, recv, send, queue, flush, has_message, last_error for hosts;
-    // new, free, parse, get, last_error for documents; and the validator.
-    assert_eq!(calls.len(), 15, "{calls:?}");
+    // new, free, caller, recv, send, queue, flush, has_message, last_error,
+    // set_chunking for hosts; new, free, parse, get, last_error for documents; and the
+    // validator.
+    assert_eq!(calls.len(), 16, "{calls:?}");
     for call in calls {
         assert!(
             cpp.contains(&format!("{call}(")),

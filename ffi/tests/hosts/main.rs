@@ -12,6 +12,7 @@ use nmframe::{FrameReader, FrameWriter, Limits, MAX_HOST_TO_BROWSER, encode_fram
 use nmframe_test_support::exits_within as wait;
 
 mod bindings;
+mod chunked;
 mod faults;
 mod install;
 mod windows;
@@ -62,6 +63,8 @@ struct Built {
     c_calc: PathBuf,
     cpp_echo: PathBuf,
     go_echo: PathBuf,
+    /// The chunked echo hosts (NMF_HOST_CHUNKED) in C, C++ and Go.
+    chunked: Vec<(&'static str, PathBuf)>,
     api_test: PathBuf,
     c_echo_asan: PathBuf,
     c_calc_asan: PathBuf,
@@ -179,6 +182,29 @@ fn built() -> &'static Built {
                 &[],
             ),
             go_echo,
+            chunked: vec![
+                (
+                    "c",
+                    compile(
+                        "gcc",
+                        "-std=c11",
+                        "ffi/examples/c/chunked_host.c",
+                        "chunked_host_c",
+                        &[],
+                    ),
+                ),
+                (
+                    "c++",
+                    compile(
+                        "g++",
+                        "-std=c++17",
+                        "ffi/examples/cpp/chunked_host.cpp",
+                        "chunked_host_cpp",
+                        &[],
+                    ),
+                ),
+                ("go", go_build("./cmd/chunked_host", "chunked_host_go")),
+            ],
             api_test: compile("gcc", "-std=c11", "ffi/tests/c/api_test.c", "api_test", &[]),
             c_echo_asan: compile(
                 "gcc",

@@ -1,0 +1,106 @@
+//! NMF_HOST_CHUNKED through real pipes, for the C, C++ and Go hosts: messages of any size
+//! both ways, with the test playing the extension (core's `Parts` to send, its
+//! `Reassembler` to receive and acknowledge), a bad transfer reported while the host
+//! goes on.
+
+use std::path::Path;
+use std::time::Instant;
+
+use bytes::BytesMut;
+use nmframe::chunked::{Accepted, ChunkOptions, Parts, Reassembler, is_envelope};
+
+use super::{Browser, Under, built};
+
+/// Sends `text` in parts of at most `max_frame` bytes, without asking for
+/// acknowledgements (an extension may do without).
+fn send_in_parts(b: &mut Browser, id: u32, text: &[u8], max_frame: usize) -> usize {
+    let mut parts = Parts::new(id, text, max_frame, 0);
+    let mut frame = Vec::new();
+    let mut n = 0;
+    while parts.next_frame(&mut frame) {
+        b.send(&frame);
+        n += 1;
+    }
+    n
+}
+
+/// Reads frames until a whole message arrives, acknowledging parts as the extension
+/// package does; returns it and the number of frames it came in.
+fn receive(b: &mut Browser, rx: &mut Reassembler) -> (BytesMut, usize) {
+    let mut frames = 0;
+    loop {
+        let frame = b.recv();
+        assert!(frame.len() <= 1 << 20, "a {}-byte frame", frame.len());
+        frames += 1;
+        let accepted = rx.accept(BytesMut::from(&frame[..]), Instant::now());
+        for ack in rx.outbox().drain(..).collect::<Vec<_>>() {
+            b.send(&ack);
+        }
+        match accepted {
+            Accepted::Pending => {}
+            Accepted::Message(m) => return (m, frames),
+            other => panic!("{other:?}; stderr:\n{}", b.stderr()),
+        }
+    }
+}
+
+/// A message of `n` bytes whose text has escapes and multi-byte characters throughout.
+fn message(n: usize, tag: &str) -> Vec<u8> {
+    let unit = "\"r\u{e9}sum\u{e9} \\\\ \u{1F600}\\n\",";
+    let mut text = format!(r#"{{"tag":"{tag}","rows":["#).into_bytes();
+    while text.len() + unit.len() + 4 < n {
+        text.extend_from_slice(unit.as_bytes());
+    }
+    text.extend_from_slice(b"0]}");
+    text
+}
+
+fn session(label: &str, exe: &Path) {
+    let mut b = Browser::start(exe, Under::Native);
+    let mut rx = Reassembler::new(ChunkOptions::default());
+    // Small messages travel as they are.
+    assert_eq!(b.roundtrip(br#"{"small":1}"#), br#"{"small":1}"#);
+    // 5 MiB in parts from the extension, echoed in parts (with acknowledgements).
+    let big = message(5 << 20, "big");
+    let sent = send_in_parts(&mut b, 1, &big, 1 << 20);
+    assert!(sent > 5);
+    let (echo, frames) = receive(&mut b, &mut rx);
+    assert_eq!(echo.as_ref(), &big[..], "{label}: the 5 MiB echo differs");
+    assert!(frames > 5, "{label}: the echo came in {frames} frames");
+    // A message that looks like an envelope goes in parts even though it is small.
+    let tricky = br#"{"$nmframe":1,"t":"end","id":9,"seq":0,"bytes":0,"crc32":0}"#;
+    send_in_parts(&mut b, 2, tricky, 1 << 20);
+    let (echo, frames) = receive(&mut b, &mut rx);
+    assert_eq!(echo.as_ref(), &tricky[..]);
+    assert_eq!(frames, 2, "{label}: one part and an end");
+    // A corrupted transfer: the host reports it, tells the extension, and goes on.
+    let mut parts = Parts::new(3, br#"{"lost":true}"#, 4096, 0);
+    let mut frame = Vec::new();
+    parts.next_frame(&mut frame);
+    b.send(&frame);
+    b.send(br#"{"$nmframe":1,"t":"end","id":3,"seq":1,"bytes":13,"crc32":7}"#);
+    let abort = b.recv();
+    assert!(
+        is_envelope(&abort),
+        "{label}: {}",
+        String::from_utf8_lossy(&abort)
+    );
+    let abort: serde_json::Value = serde_json::from_slice(&abort).unwrap();
+    assert_eq!(abort["t"], "abort");
+    assert_eq!(abort["id"], 3);
+    b.expect_stderr("message 3: CRC-32");
+    b.expect_stderr("7 announced (checksum)");
+    assert_eq!(b.roundtrip(br#"{"after":true}"#), br#"{"after":true}"#);
+    let (status, stderr) = b.close();
+    assert!(
+        status.success(),
+        "{label}: exit {status}; stderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn chunked_hosts_in_c_cpp_and_go_take_and_send_messages_of_any_size() {
+    for (label, exe) in &built().chunked {
+        session(label, exe);
+    }
+}
