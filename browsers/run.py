@@ -67,7 +67,7 @@ def build_hosts():
     """Builds every host in release mode; returns {label: (name, argv)}."""
     run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe-cli", "-p", "libnmframe"], cwd=ROOT)
     run(["cargo", "build", "--quiet", "--release", "--locked", "-p", "nmframe", "--features", "tokio",
-         "--example", "tokio_echo_host", "--example", "tokio_rpc_host", "--example", "chunked_host"], cwd=ROOT)
+         "--example", "tokio_echo_host", "--example", "tokio_rpc_host", "--example", "chunked_host", "--example", "tokio_chunked_host"], cwd=ROOT)
     release = target_dir() / "release"
     out = target_dir() / "browser-hosts"
     out.mkdir(parents=True, exist_ok=True)
@@ -96,6 +96,7 @@ def build_hosts():
         # Messages of any size (docs/CHUNKING.md): the Rust host, and one that botches
         # transfers on request.
         "rust-chunked": ("dev.nmframe.test.chunked", [str(release / "examples" / "chunked_host")]),
+        "rust-chunked-async": ("dev.nmframe.test.chunked_tokio", [str(release / "examples" / "tokio_chunked_host")]),
         "chunk-faults": ("dev.nmframe.test.chunk_faults", [str(ROOT / "browsers" / "hosts" / "chunk_faults.py")]),
         # The same echo host behind `nmframe tap` (put there by `nmframe tap install`): every
         # echo case must pass through the tap as without it.
@@ -348,7 +349,7 @@ class Run:
         shutil.copy(ROOT / "js" / "nmframe-port" / "nmframe-port.js", ext)
         (ext / "manifest.json").write_text(json.dumps(manifest, indent=2))
         hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
-                 if label not in ("c-calc", "rust-rpc", "rust-chunked", "chunk-faults")
+                 if label not in ("c-calc", "rust-rpc", "rust-chunked", "rust-chunked-async", "chunk-faults")
                  and not label.startswith("broken ")]
         broken = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
                   if label.startswith("broken ")]
@@ -360,6 +361,7 @@ class Run:
             "calc": self.hosts["c-calc"][0],
             "rpc": self.hosts["rust-rpc"][0],
             "chunked": self.hosts["rust-chunked"][0],
+            "chunked_async": self.hosts["rust-chunked-async"][0],
             "chunk_faults": self.hosts["chunk-faults"][0],
             "broken": broken,
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).

@@ -467,8 +467,8 @@ function heapMiB() {
 // Messages of any size through js/nmframe-port and core's chunked endpoint (CHUNKING.md).
 function chunkedCases() {
   const cases = [];
-  cases.push(['chunked: replies of 1 MiB + 1, 16 MiB and 64 MiB arrive whole and byte-exact, interleaved with small messages', async () => {
-    const port = new NativePort(api.runtime.connectNative(config.chunked));
+  for (const [label, host] of [['rust', config.chunked], ['rust async', config.chunked_async]]) cases.push([`chunked (${label}): replies of 1 MiB + 1, 16 MiB and 64 MiB arrive whole and byte-exact, interleaved with small messages`, async () => {
+    const port = new NativePort(api.runtime.connectNative(host));
     const errors = [];
     port.onError.addListener((e) => errors.push(e.message));
     let progress = 0;
@@ -486,7 +486,7 @@ function chunkedCases() {
     const smallReplies = await Promise.all(small);
     smallReplies.forEach((r, i) => expect(typeof r.bytes === 'number' && r.id !== undefined, `small reply ${i}: ${JSON.stringify(r)}`));
     const replies = await Promise.all(large);
-    const host = await call('memory', { host: config.chunked });
+    const memory = await call('memory', { host });
     const heap = heapMiB();
     const letters = hostLetters(64 * MiB);
     replies.forEach((r, i) => {
@@ -498,10 +498,10 @@ function chunkedCases() {
     expect(errors.length === 0, `errors: ${errors.join('; ')}`);
     expect(progress >= 80, `${progress} progress events`);
     // The host holds a reply once (64 MiB), plus a frame: not the whole reply twice.
-    expect(host.kib < 128 * 1024, `the host peaked at ${host.kib} KiB`);
+    expect(memory.kib < 128 * 1024, `the host peaked at ${memory.kib} KiB`);
     port.disconnect();
     return `done at ${sizes.map((b) => `${(b / MiB).toFixed(0)} MiB: ${done[b].toFixed(0)} ms`).join(', ')}; ` +
-      `${mbps(sizes.reduce((a, b) => a + b), done[64 * MiB])} MB/s overall; host peak ${Math.round(host.kib / 1024)} MiB` +
+      `${mbps(sizes.reduce((a, b) => a + b), done[64 * MiB])} MB/s overall; host peak ${Math.round(memory.kib / 1024)} MiB` +
       (heap === null ? '; extension heap not readable here' : `; extension heap ${heap} MiB`);
   }]);
   cases.push(['chunked: a 64 MiB reply alone, timed', async () => {

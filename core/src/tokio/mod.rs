@@ -67,12 +67,14 @@
 //! # }).unwrap();
 //! ```
 
+mod chunked;
 mod codec;
 mod read;
 mod sender;
 mod stdio;
 mod write;
 
+pub use chunked::Chunked;
 pub use codec::FrameCodec;
 pub use read::FrameStream;
 pub use sender::Sender;
