@@ -541,7 +541,9 @@ pub unsafe extern "C" fn nmf_host_set_chunking(
 }
 
 /// Whether a whole message is already buffered, so that `nmf_host_recv` will not
-/// block. Queue replies while this is true and flush when it turns false.
+/// block. Queue replies while this is true and flush when it turns false. With
+/// `NMF_HOST_CHUNKED` a buffered frame may be one part of a longer message: then
+/// `nmf_host_recv` writes what is queued before it waits for the rest.
 ///
 /// # Safety
 ///
