@@ -171,6 +171,11 @@ struct RunArgs {
     /// Like sendNativeMessage: send the first message, keep the first reply, disconnect.
     #[arg(long)]
     one_shot: bool,
+    /// Read the host's replies as an extension with nmframe-port does (docs/CHUNKING.md):
+    /// messages in parts are acknowledged, reassembled, checked and printed whole, and
+    /// the port stays open until the host has been quiet for 2 s.
+    #[arg(long, conflicts_with_all = ["raw", "one_shot"])]
+    chunked: bool,
     /// Give up after this many seconds.
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,

@@ -11,6 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
+use nmframe::chunked::{Accepted, ChunkOptions, Reassembler};
 use nmframe::{
     Browser, Cap, Decoded, Direction, Error, FrameDecoder, FrameWriter, HEADER_LEN, JsonDecoder,
     Limits, MAX_HOST_TO_BROWSER, decode_frame,
@@ -153,6 +154,9 @@ pub struct Settings {
     pub timeout: Option<Duration>,
     /// Decorate the output for a person at a terminal.
     pub human: bool,
+    /// Act as an extension with nmframe-port: acknowledge and reassemble messages in
+    /// parts, and keep the port open until the host is quiet.
+    pub chunked: bool,
 }
 
 /// What happened, for the exit code.
@@ -259,7 +263,13 @@ pub fn run(
             direction: Direction::BrowserToHost,
         },
     ))));
-    spawn_writer(Arc::clone(&stdin), messages, settings.one_shot, tx.clone());
+    spawn_writer(
+        Arc::clone(&stdin),
+        messages,
+        settings.one_shot,
+        settings.chunked,
+        tx.clone(),
+    );
     spawn_reader(
         child.stdout.take().expect("piped"),
         launch.browser,
@@ -275,6 +285,9 @@ pub fn run(
         browser: launch.browser,
         report: Report::default(),
         deadline: settings.timeout.map(|t| started + t),
+        reassembler: settings
+            .chunked
+            .then(|| Reassembler::new(ChunkOptions::default())),
         input_done: None,
         last_event: started,
     };
@@ -282,6 +295,8 @@ pub fn run(
 }
 
 struct Session<'a> {
+    /// `--chunked`: the extension package's receiving side.
+    reassembler: Option<Reassembler>,
     child: Child,
     tree: crate::tree::Tree,
     stdin: Arc<Mutex<Option<FrameWriter<ChildStdin>>>>,
@@ -335,6 +350,9 @@ impl Session<'_> {
                 }
                 Event::InputDone(at) => self.input_done = Some(at),
                 Event::Reply(reply, at) => {
+                    let Some(reply) = self.reassemble(reply) else {
+                        continue;
+                    };
                     self.report.replies += 1;
                     print_reply(out, &reply, at, self.settings.human);
                     if self.settings.one_shot {
@@ -370,6 +388,36 @@ impl Session<'_> {
         Ok(self.report)
     }
 
+    /// `--chunked`: a part is taken (and acknowledged) and nothing is printed yet; a
+    /// whole message is printed; a transfer that failed is a problem. Otherwise every
+    /// frame is a reply.
+    fn reassemble(&mut self, frame: BytesMut) -> Option<BytesMut> {
+        let Some(rx) = self.reassembler.as_mut() else {
+            return Some(frame);
+        };
+        let accepted = rx.accept(frame, Instant::now());
+        let back: Vec<Vec<u8>> = rx.outbox().drain(..).collect();
+        if !back.is_empty()
+            && let Some(writer) = self.stdin.lock().expect("writer lock").as_mut()
+        {
+            for frame in back {
+                if let Err(err) = writer.send(&frame) {
+                    warn(&format!("an acknowledgement could not be sent: {err}"));
+                    break;
+                }
+            }
+        }
+        match accepted {
+            Accepted::Message(message) => Some(message),
+            Accepted::Failed(err) | Accepted::Refused(err) => {
+                self.report.problems += 1;
+                problem(&format!("a message in parts failed: {err}"));
+                None
+            }
+            Accepted::Pending | Accepted::Ack { .. } => None,
+        }
+    }
+
     fn close_stdin(&mut self) {
         self.stdin.lock().expect("writer lock").take();
         self.input_done.get_or_insert_with(Instant::now);
@@ -383,8 +431,12 @@ impl Session<'_> {
     /// The host's stdout is closed, or it went quiet after its stdin closed: close its
     /// stdin as the browser does and time its exit.
     fn finish(&mut self) {
+        // With --chunked the port stayed open after the last message: it closes now.
+        let closed = match self.input_done {
+            Some(done) if !self.settings.chunked => done,
+            _ => Instant::now(),
+        };
         self.close_stdin();
-        let closed = self.input_done.unwrap_or_else(Instant::now);
         let waiting_since = Instant::now();
         loop {
             match self.child.try_wait() {
@@ -435,6 +487,7 @@ fn spawn_writer(
     stdin: Arc<Mutex<Option<FrameWriter<ChildStdin>>>>,
     messages: Messages,
     one_shot: bool,
+    keep_open: bool,
     tx: Sender<Event>,
 ) {
     thread::spawn(move || {
@@ -488,7 +541,11 @@ fn spawn_writer(
             }
         }
         if !one_shot {
-            stdin.lock().expect("writer lock").take();
+            // An extension with nmframe-port keeps the port open: its acknowledgements
+            // still have to reach the host. The session closes it once the host is quiet.
+            if !keep_open {
+                stdin.lock().expect("writer lock").take();
+            }
             let _ = tx.send(Event::InputDone(Instant::now()));
         }
     });

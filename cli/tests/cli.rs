@@ -941,3 +941,48 @@ fn run_raw_sends_exact_bytes_malformed_frames_included() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// `run --chunked` plays an extension with nmframe-port: the chunked host's 3 MB reply
+/// (parts it waits to have acknowledged) comes out whole, and a corrupted transfer is a
+/// problem named with its numbers while the next reply still comes.
+#[test]
+fn run_chunked_reassembles_parts_and_reports_a_corrupted_transfer() {
+    let run_chunked = |message: &str, host: &Path| {
+        nmframe(
+            &[
+                "run",
+                "--chunked",
+                "-m",
+                message,
+                "-m",
+                r#"{"op":"size","id":2}"#,
+                "--",
+            ]
+            .into_iter()
+            .chain([host.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+            b"",
+            None,
+        )
+    };
+    let chunked = nmframe_test_support::example("nmframe", "chunked_host", &[]);
+    let out = run_chunked(r#"{"op":"make","id":1,"bytes":3000000}"#, &chunked);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let replies = lines(&out);
+    assert_eq!(replies.len(), 2, "{}", text(&out.stderr));
+    assert_eq!(replies[0].len(), 3_000_000);
+    assert!(replies[0].starts_with(r#"{"id":1,"data":""#));
+    assert!(replies[1].contains(r#""id":2"#));
+
+    // The fault host answers only its faults: the size request goes unanswered.
+    let faults = Path::new(env!("CARGO_MANIFEST_DIR")).join("../browsers/hosts/chunk_faults.py");
+    let out = run_chunked(r#"{"fault":"checksum","id":7}"#, &faults);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("a message in parts failed: message 1001: CRC-32")
+            && stderr.contains("(checksum)"),
+        "{stderr}"
+    );
+    assert_eq!(lines(&out), [r#"{"id":7,"ok":true}"#]);
+}

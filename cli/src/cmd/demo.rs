@@ -71,6 +71,7 @@ pub(crate) fn demo_one(host: PathBuf, extra_args: Vec<OsString>) -> u8 {
         one_shot: false,
         timeout: Some(Duration::from_secs(30)),
         human: false,
+        chunked: false,
     };
     let messages = demo_messages();
     println!(

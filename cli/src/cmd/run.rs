@@ -65,6 +65,7 @@ pub(crate) fn cmd_run(args: RunArgs) -> u8 {
         one_shot: args.one_shot,
         timeout: args.timeout.map(Duration::from_secs_f64),
         human: io::stdout().is_terminal(),
+        chunked: args.chunked,
     };
     let mut stdout = io::stdout().lock();
     let outcome = run::run(&launch, &settings, messages, &mut stdout);
