@@ -276,6 +276,22 @@ class Run:
                     if line.startswith("VmHWM:"):
                         peak = max(peak, int(line.split()[1]))
             return {"kib": peak}
+        if path == "browser-memory":
+            # The browser's own processes (its session, hosts excluded): the largest peak
+            # resident memory (VmHWM) among them, where the extension's receiver runs.
+            hosts = set(self.host_pids())
+            largest = 0
+            for pid in session_members(self.browser_sid):
+                if pid in hosts:
+                    continue
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                for line in status.splitlines():
+                    if line.startswith("VmHWM:"):
+                        largest = max(largest, int(line.split()[1]))
+            return {"largest_peak_kib": largest}
         if path == "cli-run":
             return self.predict(body["host"], body["messages"])
         if path == "log-contains":
@@ -379,6 +395,7 @@ class Run:
         t0 = time.monotonic()
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=browser_log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+        self.browser_sid = proc.pid
         results, plan, error = {}, None, None
         try:
             while True:

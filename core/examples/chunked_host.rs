@@ -7,8 +7,9 @@
 //! `{"transfer_error":CODE,"message":TEXT}`; a reply the extension refused part-way is
 //! reported on stderr; the host goes on.
 //!
-//! Try it with `nmframe run -m '{"op":"make","id":1,"bytes":3000000}' --
-//! target/debug/examples/chunked_host` (the run command shows the parts).
+//! Try it with `nmframe run --chunked -m '{"op":"make","id":1,"bytes":3000000}' --
+//! target/debug/examples/chunked_host` (without `--chunked`, `run` shows the first
+//! parts, then the host waits for acknowledgements that never come).
 
 use std::io::Write as _;
 
