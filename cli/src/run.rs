@@ -78,9 +78,7 @@ impl Launch {
             .stderr(Stdio::piped());
         cmd
     }
-}
 
-impl Launch {
     #[cfg(not(windows))]
     fn program(&self, host: &Path, args: &[OsString]) -> Command {
         let mut cmd = Command::new(host);
