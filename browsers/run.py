@@ -128,6 +128,16 @@ def stat_fields(pid):
         return None
 
 
+def peak_kib(pid):
+    """A process's peak resident memory (VmHWM) in KiB; 0 when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((l for l in status.splitlines() if l.startswith("VmHWM:")), None)
+    return int(line.split()[1]) if line else 0
+
+
 def alive(pid):
     fields = stat_fields(pid)
     return fields is not None and fields[0] not in (b"Z", b"X")
@@ -266,32 +276,13 @@ class Run:
             return {"ms": round((time.monotonic() - t0) * 1000), "alive": [p for p in pids if alive(p)]}
         if path == "memory":
             # The host's peak resident memory (VmHWM), in KiB, while it still runs.
-            peak = 0
-            for pid in self.host_pids(body["host"]):
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        peak = max(peak, int(line.split()[1]))
-            return {"kib": peak}
+            return {"kib": max(map(peak_kib, self.host_pids(body["host"])), default=0)}
         if path == "browser-memory":
             # The browser's own processes (its session, hosts excluded): the largest peak
-            # resident memory (VmHWM) among them, where the extension's receiver runs.
+            # resident memory among them, where the extension's receiver runs.
             hosts = set(self.host_pids())
-            largest = 0
-            for pid in session_members(self.browser_sid):
-                if pid in hosts:
-                    continue
-                try:
-                    status = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                for line in status.splitlines():
-                    if line.startswith("VmHWM:"):
-                        largest = max(largest, int(line.split()[1]))
-            return {"largest_peak_kib": largest}
+            browser = [p for p in session_members(self.browser_sid) if p not in hosts]
+            return {"largest_peak_kib": max(map(peak_kib, browser), default=0)}
         if path == "cli-run":
             return self.predict(body["host"], body["messages"])
         if path == "log-contains":

@@ -45,6 +45,18 @@ fn prefix() -> PathBuf {
     target_dir().parent().unwrap().join("wine-prefix")
 }
 
+/// The echo hosts every binding builds for Windows: Rust (blocking and async), C, C++, Go.
+fn echo_hosts() -> [&'static PathBuf; 5] {
+    let b = built();
+    [
+        &b.rust_echo,
+        &b.tokio_echo,
+        &b.c_echo,
+        &b.cpp_echo,
+        &b.go_echo,
+    ]
+}
+
 /// `exe` under Wine, in this suite's own Wine prefix, quiet.
 pub(super) fn wine(exe: &Path) -> Command {
     let mut cmd = Command::new("wine");
@@ -262,13 +274,7 @@ fn a_host_linked_to_nmframe_dll_echoes_like_the_static_ones() {
 
 #[test]
 fn hostile_inputs_against_the_windows_hosts() {
-    for exe in [
-        &built().rust_echo,
-        &built().tokio_echo,
-        &built().c_echo,
-        &built().cpp_echo,
-        &built().go_echo,
-    ] {
+    for exe in echo_hosts() {
         hostile_table(exe, Under::Wine);
     }
 }
@@ -289,13 +295,7 @@ fn line_breaks_in_headers_and_payloads_survive_on_windows() {
         .into_iter()
         .map(payload)
         .collect();
-    for exe in [
-        &built().rust_echo,
-        &built().tokio_echo,
-        &built().c_echo,
-        &built().cpp_echo,
-        &built().go_echo,
-    ] {
+    for exe in echo_hosts() {
         let mut b = Browser::start(exe, Under::Wine);
         for msg in &messages {
             assert_eq!(
@@ -438,13 +438,7 @@ fn the_stdout_guard_keeps_a_stray_printf_out_of_the_stream_on_windows() {
 /// without a crash.
 #[test]
 fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
-    for exe in [
-        &built().rust_echo,
-        &built().tokio_echo,
-        &built().c_echo,
-        &built().cpp_echo,
-        &built().go_echo,
-    ] {
+    for exe in echo_hosts() {
         let mut child = wine(exe)
             .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
             .stdin(std::process::Stdio::piped())
