@@ -331,7 +331,8 @@ impl<'a> Parts<'a> {
 /// One message being reassembled.
 #[derive(Debug)]
 struct Partial {
-    text: Vec<u8>,
+    /// The message so far: handed out as it is once the end checks out.
+    text: BytesMut,
     parts: u64,
     crc: crc32fast::Hasher,
     window: u32,
@@ -527,7 +528,7 @@ impl Reassembler {
             self.partial.insert(
                 id,
                 Partial {
-                    text: Vec::new(),
+                    text: BytesMut::new(),
                     parts: 0,
                     crc: crc32fast::Hasher::new(),
                     window: window.unwrap_or(0),
@@ -608,7 +609,7 @@ impl Reassembler {
                 format!("message {id} ({received} bytes) is not JSON: {err}"),
             ));
         } else {
-            return Accepted::Message(BytesMut::from(&p.text[..]));
+            return Accepted::Message(p.text);
         };
         self.fail(Some(id), code, text)
     }
