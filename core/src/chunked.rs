@@ -723,6 +723,8 @@ pub(crate) struct State {
     json: JsonDecoder,
     /// The frame being built, reused.
     pub(crate) frame: Vec<u8>,
+    /// The text `send` serializes into, reused.
+    text: Vec<u8>,
 }
 
 /// How a message leaves.
@@ -745,6 +747,7 @@ impl State {
             next_id: 0,
             json: JsonDecoder::new(),
             frame: Vec::new(),
+            text: Vec::new(),
         }
     }
 
@@ -829,6 +832,22 @@ impl State {
 
     pub(crate) fn done_sending(&mut self) {
         self.sending = None;
+    }
+
+    /// Serializes `value` into the reused text buffer, which the caller hands back with
+    /// [`give_back`](Self::give_back): no allocation per message in steady state.
+    pub(crate) fn serialize<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<Vec<u8>> {
+        let mut text = std::mem::take(&mut self.text);
+        text.clear();
+        simd_json::to_writer(&mut text, value).map_err(|e| Error::Serialize(e.to_string()))?;
+        Ok(text)
+    }
+
+    /// Takes the buffer back, unless a large message grew it: that memory is returned.
+    pub(crate) fn give_back(&mut self, text: Vec<u8>) {
+        if text.capacity() <= 1 << 20 {
+            self.text = text;
+        }
     }
 
     pub(crate) fn closed_while_sending(id: u32, parts: u64) -> Error {
@@ -921,8 +940,10 @@ impl<R: Read, W: Outbound> Chunked<R, W> {
     /// Serializes `value` and sends it as [`send_json`](Self::send_json) does: the text
     /// is held once, and one frame at a time is built from it.
     pub fn send<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        let text = simd_json::to_vec(value).map_err(|e| Error::Serialize(e.to_string()))?;
-        self.send_valid(&text)
+        let text = self.state.serialize(value)?;
+        let sent = self.send_valid(&text);
+        self.state.give_back(text);
+        sent
     }
 
     /// Like [`send_json`](Self::send_json), but a message that fits one frame is

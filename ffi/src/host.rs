@@ -293,7 +293,14 @@ pub unsafe extern "C" fn nmf_host_new(
         if max_inbound != 0 {
             limits = limits.with_max_inbound(max_inbound);
         }
-        let writer = FrameWriter::new(stdout, limits).validate_json();
+        let writer = FrameWriter::new(stdout, limits);
+        // The chunked endpoint checks each message once itself, and builds its parts,
+        // acknowledgements and aborts valid: the writer would check them all again.
+        let writer = if flags & NMF_HOST_CHUNKED != 0 {
+            writer
+        } else {
+            writer.validate_json()
+        };
         let writer = if flags & NMF_HOST_WRITER_THREAD != 0 {
             match writer.spawn_thread() {
                 Ok(thread) => Writer::Threaded(thread),

@@ -98,8 +98,10 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Chunked<R, W> {
 
     /// Serializes `value` and sends it as [`send_json`](Self::send_json) does.
     pub async fn send<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        let text = simd_json::to_vec(value).map_err(|e| Error::Serialize(e.to_string()))?;
-        self.send_valid(&text).await
+        let text = self.state.serialize(value)?;
+        let sent = self.send_valid(&text).await;
+        self.state.give_back(text);
+        sent
     }
 
     /// Queues a message that fits one frame for the next flush; sends a larger one in
