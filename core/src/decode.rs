@@ -197,6 +197,11 @@ pub const READ_CHUNK: usize = 64 * 1024;
 /// The least room [`FrameDecoder::read_buf`] offers a read before growing the buffer.
 pub const MIN_READ: usize = READ_CHUNK / 4;
 
+/// The largest allocation a decoder keeps once the frames are small again: what a large
+/// frame needed above this is given back after the next small frame, not held for the
+/// rest of the connection (a stream of large frames keeps its buffer).
+const KEEP_AT_MOST: usize = 8 << 20;
+
 /// A streaming frame decoder that owns its buffer.
 ///
 /// Bytes go in by [`read_from`](Self::read_from) (straight from any [`Read`], into the
@@ -230,8 +235,9 @@ pub struct FrameDecoder {
     /// window.
     ///
     /// INVARIANT: every byte of the allocation behind `buf` is initialised. `buf` grows
-    /// only in [`reserve`](Self::reserve): by `try_reclaim`, which reuses its own
-    /// allocation and never allocates, or into a `Vec` whose new capacity is zeroed.
+    /// or shrinks only in [`reserve`](Self::reserve): by `try_reclaim`, which reuses its
+    /// own allocation and never allocates, or into a `Vec` whose capacity past the
+    /// received bytes is zeroed.
     /// A read window can therefore be handed out as `&mut [u8]` without zeroing it
     /// first: a 1 MiB frame costs one pass over its bytes (the read), not two.
     buf: BytesMut,
@@ -249,6 +255,12 @@ pub struct FrameDecoder {
     cap: Cap,
     /// Set once an oversized header was seen: the stream has no frame boundary left.
     poisoned: bool,
+    /// The length of the last frame handed out: while frames are that large, the
+    /// buffer keeps the room they need.
+    last_len: usize,
+    /// The size of `buf`'s allocation, and of `spare`'s.
+    alloc: usize,
+    spare_alloc: usize,
 }
 
 impl FrameDecoder {
@@ -267,6 +279,9 @@ impl FrameDecoder {
             offset: 0,
             cap,
             poisoned: false,
+            last_len: 0,
+            alloc: 0,
+            spare_alloc: 0,
         }
     }
 
@@ -316,23 +331,42 @@ impl FrameDecoder {
     /// (`BytesMut::reserve` would double, leaving a 64 MiB frame in a 128 MiB
     /// allocation). Only capacity that is new is zeroed, once, to keep the INVARIANT.
     fn reserve(&mut self, additional: usize) {
+        let len = self.buf.len();
+        if self.oversized(len + additional) {
+            // A large frame's allocation, far larger than frames are now: move the few
+            // bytes received over to a buffer of the size needed, and let the large one
+            // go (now, or when the frame handed out from it is dropped).
+            let mut vec = Vec::with_capacity(len + additional.max(READ_CHUNK));
+            vec.extend_from_slice(&self.buf);
+            self.install(vec, len);
+            self.spare = BytesMut::new();
+            self.spare_alloc = 0;
+            return;
+        }
         if self.buf.try_reclaim(additional) {
             return;
         }
-        let len = self.buf.len();
         if self.spare.try_reclaim(len + additional) {
             // The frames of the previous allocation are gone: move the partial frame
             // over (within the capacity just reclaimed: no allocation).
             self.spare.extend_from_slice(&self.buf);
             std::mem::swap(&mut self.buf, &mut self.spare);
+            std::mem::swap(&mut self.alloc, &mut self.spare_alloc);
             self.spare.clear();
             self.shared_out = false;
             return;
         }
-        let mut vec = if self.shared_out {
+        let vec = if self.shared_out {
             // Frames of this allocation may be alive (a writer thread may hold one):
-            // keep a handle to it as the spare and copy the partial frame out.
-            self.spare = self.buf.split_to(0);
+            // keep a handle to it as the spare and copy the partial frame out, unless
+            // it is a large frame's, which goes with that frame.
+            if self.alloc > KEEP_AT_MOST {
+                self.spare = BytesMut::new();
+                self.spare_alloc = 0;
+            } else {
+                self.spare = self.buf.split_to(0);
+                self.spare_alloc = self.alloc;
+            }
             let mut vec = Vec::with_capacity(len + additional);
             vec.extend_from_slice(&std::mem::take(&mut self.buf));
             vec
@@ -344,11 +378,25 @@ impl FrameDecoder {
             vec.reserve_exact(additional);
             vec
         };
+        self.install(vec, len);
+    }
+
+    /// Makes `vec` (holding the `len` bytes received) the buffer: its capacity past
+    /// them zeroed, for the INVARIANT, and handed over without a copy.
+    fn install(&mut self, mut vec: Vec<u8>, len: usize) {
         self.shared_out = false;
         vec.resize(vec.capacity(), 0);
+        self.alloc = vec.len();
         // Vec (length = capacity) → Bytes → BytesMut, again without a copy.
         self.buf = BytesMut::from(bytes::Bytes::from(vec));
         self.buf.truncate(len);
+    }
+
+    /// Whether the buffer is a large frame's that frames have outgrown: its allocation
+    /// over [`KEEP_AT_MOST`], and over four times what is needed now and what the last
+    /// frame took.
+    fn oversized(&self, need: usize) -> bool {
+        self.alloc > KEEP_AT_MOST && self.alloc / 4 > need && self.alloc / 4 > self.last_len
     }
 
     /// A writable region of at least `min` bytes at the end of the buffer, for a
@@ -411,7 +459,7 @@ impl FrameDecoder {
     /// Report what was filled with [`commit`](Self::commit).
     pub fn read_buf(&mut self, min: usize) -> &mut [u8] {
         let min = min.max(MIN_READ);
-        if self.writable_len() < min {
+        if self.writable_len() < min || self.oversized(self.buf.len() + min) {
             let grow = self.read_window().max(min);
             self.reserve(grow);
         }
@@ -471,6 +519,7 @@ impl FrameDecoder {
         self.buf.advance(HEADER_LEN);
         let frame = self.buf.split_to(len);
         self.shared_out = true;
+        self.last_len = len;
         self.offset += total as u64;
         self.pending = None;
         Ok(Some(frame))
