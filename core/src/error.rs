@@ -105,7 +105,7 @@ pub enum Error {
     Serialize(String),
     /// A message sent in parts was refused by the peer partway (its reason is in the
     /// error); the stream goes on. See [`crate::chunked`].
-    Transfer(crate::chunked::TransferError),
+    Transfer(crate::transfer::TransferError),
 }
 
 impl Error {

@@ -1,6 +1,7 @@
 //! Blocking adapters over `std::io`: a reader of frames and a writer of frames.
 
 use std::io::{self, IoSlice, Read, Write};
+use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use serde::Serialize;
@@ -156,6 +157,105 @@ impl<R: Read> FrameReader<R> {
     /// Gives the wrapped reader back; buffered bytes are lost.
     pub fn into_inner(self) -> R {
         self.inner
+    }
+}
+
+/// A reader that can wait for input with a time limit: what lets the chunked endpoint
+/// notice a silent peer (a transfer that stalls, an acknowledgement that never comes)
+/// while it is silent, not only when its next frame arrives.
+///
+/// Implemented for the host's stdin and for the readers that never block.
+pub trait WaitReadable: Read {
+    /// Waits up to `timeout` for something to read (or for the end of the input, or an
+    /// error, which the next read reports): `true` when a read will not block.
+    ///
+    /// # Errors
+    ///
+    /// When waiting itself fails.
+    fn wait_readable(&self, timeout: Duration) -> io::Result<bool>;
+}
+
+impl WaitReadable for HostStdin {
+    fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
+        HostStdin::wait_readable(self, timeout)
+    }
+}
+
+/// Readers on a descriptor (a handle on Windows) that the system can wait on.
+macro_rules! wait_on_descriptor {
+    ($($reader:ty),*) => {$(
+        impl WaitReadable for $reader {
+            fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
+                crate::stdio::wait_readable(self, timeout)
+            }
+        }
+    )*};
+}
+
+wait_on_descriptor!(std::fs::File, io::PipeReader, std::process::ChildStdout);
+
+impl WaitReadable for &[u8] {
+    fn wait_readable(&self, _timeout: Duration) -> io::Result<bool> {
+        Ok(true)
+    }
+}
+
+impl<T: AsRef<[u8]>> WaitReadable for io::Cursor<T> {
+    fn wait_readable(&self, _timeout: Duration) -> io::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// What a read with a deadline gives.
+#[derive(Debug)]
+pub(crate) enum Timed {
+    Frame(BytesMut),
+    /// The clean end of the stream.
+    End,
+    /// Nothing whole by the deadline; the stream goes on.
+    Expired,
+}
+
+impl<R: WaitReadable> FrameReader<R> {
+    /// The next frame if one arrives by `deadline` (`None`: no limit), as
+    /// [`read_frame`](Self::read_frame) reads it.
+    pub(crate) fn read_frame_until(&mut self, deadline: Option<Instant>) -> Result<Timed> {
+        loop {
+            if self.done {
+                return Ok(Timed::End);
+            }
+            match self.decoder.decode() {
+                Ok(Some(frame)) => {
+                    if let Some(json) = &mut self.json {
+                        json.validate(&frame)?;
+                    }
+                    return Ok(Timed::Frame(frame));
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    self.done = true;
+                    return Err(err);
+                }
+            }
+            if let Some(deadline) = deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() || !self.inner.wait_readable(left).map_err(Error::Io)? {
+                    return Ok(Timed::Expired);
+                }
+            }
+            match self.decoder.read_from(&mut self.inner) {
+                Ok(0) => {
+                    self.done = true;
+                    self.decoder.finish()?;
+                    return Ok(Timed::End);
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    self.done = true;
+                    return Err(Error::Io(err));
+                }
+            }
+        }
     }
 }
 

@@ -75,6 +75,7 @@ mod stdio;
 mod threaded;
 #[cfg(feature = "tokio")]
 pub mod tokio;
+mod transfer;
 mod validate;
 
 pub use caller::{Browser, Caller};
@@ -83,7 +84,7 @@ pub use decode::{
 };
 pub use encode::{FrameBuffer, encode_frame, encode_header, encode_json};
 pub use error::{Error, Result, header_looks_like_text};
-pub use io::{FrameReader, FrameWriter, stdio};
+pub use io::{FrameReader, FrameWriter, WaitReadable, stdio};
 pub use json::{Document, JsonDecoder, OwnedDocument, TREE_DEPTH_LIMIT};
 pub use limits::{
     CHROMIUM_MAX_BROWSER_TO_HOST, Cap, Direction, HEADER_LEN, Limits, MAX_BROWSER_TO_HOST,

@@ -126,6 +126,16 @@ impl HostStdin {
     pub fn as_file(&self) -> &File {
         &self.file
     }
+
+    /// Waits up to `timeout` for input: `true` when a read will not block (bytes are
+    /// there, or the end of the stream, or an error the read will report).
+    ///
+    /// # Errors
+    ///
+    /// When waiting itself fails.
+    pub fn wait_readable(&self, timeout: std::time::Duration) -> io::Result<bool> {
+        wait_readable(&self.file, timeout)
+    }
 }
 
 /// For system calls of your own on the descriptor (splice, poll); reading it directly
@@ -157,6 +167,25 @@ impl HostStdout {
     pub fn as_file(&self) -> &File {
         &self.file
     }
+}
+
+/// Waits up to `timeout` for `input` (a pipe, a file, a socket) to be readable: input
+/// there, its end, or an error the next read reports.
+#[cfg(unix)]
+pub(crate) fn wait_readable(
+    input: &impl std::os::fd::AsFd,
+    timeout: std::time::Duration,
+) -> io::Result<bool> {
+    sys::wait_for(input.as_fd(), timeout)
+}
+
+/// Waits up to `timeout` for `input` (a pipe, a file) to be readable.
+#[cfg(windows)]
+pub(crate) fn wait_readable(
+    input: &impl std::os::windows::io::AsHandle,
+    timeout: std::time::Duration,
+) -> io::Result<bool> {
+    sys::wait_for(input.as_handle(), timeout)
 }
 
 /// Retries `op` while it fails with `EINTR`, and after waiting for the descriptor
@@ -300,6 +329,34 @@ mod sys {
         }
         Ok(())
     }
+
+    /// Waits up to `timeout` for `fd` to be readable (input, its end, or an error).
+    pub(super) fn wait_for(fd: BorrowedFd<'_>, timeout: std::time::Duration) -> io::Result<bool> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            // Rounded up, so that a wait never ends before its time.
+            let ms = libc::c_int::try_from(left.as_nanos().div_ceil(1_000_000))
+                .unwrap_or(libc::c_int::MAX);
+            let mut poll = libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, its count 1, a timeout in milliseconds.
+            match unsafe { libc::poll(&mut poll, 1, ms) } {
+                n if n > 0 => return Ok(true),
+                0 if left.is_zero() || ms == 0 => return Ok(false),
+                0 => {}
+                _ => {
+                    let err = io::Error::last_os_error();
+                    if err.kind() != io::ErrorKind::Interrupted {
+                        return Err(err);
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(windows)]
@@ -364,5 +421,49 @@ mod sys {
     pub(super) fn wait(_file: &File, _ready_for: Wait) -> io::Result<()> {
         std::thread::yield_now();
         Ok(())
+    }
+
+    unsafe extern "system" {
+        fn PeekNamedPipe(
+            pipe: *mut c_void,
+            buffer: *mut c_void,
+            size: u32,
+            read: *mut u32,
+            available: *mut u32,
+            left: *mut u32,
+        ) -> i32;
+    }
+
+    /// Waits up to `timeout` for input on `file`. Anonymous pipes cannot be waited on
+    /// with an event, so this looks every few milliseconds; a handle that is not a pipe,
+    /// or one whose writer is gone, counts as readable (the read tells which).
+    pub(super) fn wait_for(
+        handle: std::os::windows::io::BorrowedHandle<'_>,
+        timeout: std::time::Duration,
+    ) -> io::Result<bool> {
+        use std::os::windows::io::AsRawHandle;
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let mut available = 0u32;
+            // SAFETY: a live handle; no buffer (size 0), and one valid out-pointer.
+            let ok = unsafe {
+                PeekNamedPipe(
+                    handle.as_raw_handle(),
+                    std::ptr::null_mut(),
+                    0,
+                    std::ptr::null_mut(),
+                    &mut available,
+                    std::ptr::null_mut(),
+                )
+            };
+            if ok == 0 || available > 0 {
+                return Ok(true);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Ok(false);
+            }
+            std::thread::sleep(left.min(std::time::Duration::from_millis(5)));
+        }
     }
 }

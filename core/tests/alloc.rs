@@ -383,3 +383,92 @@ fn steady_state_async_echo_allocates_nothing() {
         );
     });
 }
+
+/// A large frame's buffer is not held for the rest of the connection: once the frames
+/// are small again, the decoder gives that memory back.
+#[test]
+fn a_large_frames_buffer_is_given_back_once_frames_are_small_again() {
+    let len = 48 << 20;
+    let mut wire = (len as u32).to_ne_bytes().to_vec();
+    wire.resize(4 + len, b' ');
+    wire[4] = b'1';
+    for _ in 0..3 {
+        wire.extend_from_slice(&2u32.to_ne_bytes());
+        wire.extend_from_slice(b"{}");
+    }
+    let base = mark();
+    let mut reader = FrameReader::new(
+        Pipe {
+            data: &wire,
+            step: 1 << 20,
+        },
+        Limits::host(),
+    );
+    let big = reader.read_frame().unwrap().unwrap();
+    assert_eq!(big.len(), len);
+    drop(big);
+    for _ in 0..3 {
+        assert_eq!(&reader.read_frame().unwrap().unwrap()[..], b"{}");
+    }
+    // The next read (here: the end of the stream) is where a host would wait.
+    assert!(reader.read_frame().unwrap().is_none());
+    let held = mark() - base;
+    assert!(
+        held < 1 << 20,
+        "{held} bytes still held after a {len}-byte frame and three small ones"
+    );
+    println!("after a 48 MiB frame and three small ones: {held} bytes held");
+}
+
+/// An envelope frame is read without building a tree of it: a member the envelope does
+/// not define, however large, costs nothing beyond the frame (version 1 built a tape of
+/// it: 18 times a frame's size).
+#[test]
+fn an_envelope_frame_costs_its_frame_and_its_data_only() {
+    use bytes::BytesMut;
+    use nmframe::chunked::{Accepted, ChunkOptions, Reassembler};
+    use std::time::Instant;
+
+    let zeros = vec!["0"; 8 << 20].join(",");
+    let frame =
+        format!(r#"{{"$nmframe":2,"t":"part","id":1,"seq":0,"extra":[{zeros}],"data":"[1,2,3]"}}"#);
+    let frame = BytesMut::from(frame.as_bytes());
+    let mut rx = Reassembler::new(ChunkOptions::default());
+    let base = mark();
+    assert!(matches!(
+        rx.accept(frame, Instant::now()),
+        Accepted::Pending
+    ));
+    let unknown = peak() - base;
+    assert!(
+        unknown < 64 * 1024,
+        "reading a 16 MiB envelope frame took {unknown} bytes"
+    );
+    // A message sent as one large part is held once more than its frame, no more.
+    let data = "x".repeat(32 << 20);
+    let text = format!(r#"["{data}"]"#);
+    let part = format!(r#"{{"$nmframe":2,"t":"part","id":2,"seq":0,"data":"[\"{data}\"]"}}"#);
+    let end = format!(
+        r#"{{"$nmframe":2,"t":"end","id":2,"seq":1,"bytes":{},"crc32":{}}}"#,
+        text.len(),
+        crc32fast::hash(text.as_bytes())
+    );
+    let part = BytesMut::from(part.as_bytes());
+    drop(data);
+    let base = mark();
+    assert!(matches!(rx.accept(part, Instant::now()), Accepted::Pending));
+    let Accepted::Message(whole) = rx.accept(BytesMut::from(end.as_bytes()), Instant::now()) else {
+        panic!("the message")
+    };
+    let growth = peak() - base;
+    assert_eq!(whole.len(), text.len());
+    assert!(
+        (growth as f64) < 1.05 * text.len() as f64,
+        "a {}-byte message in one part took {growth} bytes beyond its frame",
+        text.len()
+    );
+    println!(
+        "16 MiB envelope frame with an unknown member: {unknown} bytes; 32 MiB message in one part: {:.3} x",
+        growth as f64 / text.len() as f64
+    );
+}

@@ -2,70 +2,29 @@
 //! plays the extension with the crate's own `Reassembler` (whose acknowledgements it
 //! holds back or lets through).
 
-use std::io::Read;
-use std::process::{Child, ChildStdin, ChildStdout};
-use std::sync::mpsc::{self, Receiver};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use nmframe::chunked::{Accepted, ChunkOptions, Reassembler, TransferCode, is_envelope};
-use nmframe::{FrameReader, FrameWriter, Limits};
-use nmframe_test_support::start_example;
+use nmframe_test_support::process::HostProcess;
+use nmframe_test_support::{chunked, example};
 
 const MIB: usize = 1 << 20;
-
-struct Host {
-    child: Child,
-    to: FrameWriter<ChildStdin>,
-    frames: Receiver<BytesMut>,
-}
 
 /// The blocking host and the async one: the same requests, the same behaviour.
 const HOSTS: [(&str, &[&str]); 2] = [("chunked_host", &[]), ("tokio_chunked_host", &["tokio"])];
 
-fn start((name, features): (&str, &[&str])) -> Host {
-    let mut child = start_example("nmframe", name, features);
-    let to = FrameWriter::new(child.stdin.take().unwrap(), Limits::browser());
-    let from: ChildStdout = child.stdout.take().unwrap();
-    // Frames arrive on a thread, so that the test can tell a host that waits from one
-    // that is slow.
-    let (tx, frames) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = FrameReader::new(from, Limits::browser());
-        while let Ok(Some(frame)) = reader.read_frame() {
-            if tx.send(frame).is_err() {
-                break;
-            }
-        }
-    });
-    Host { child, to, frames }
+fn start((name, features): (&str, &[&str])) -> HostProcess {
+    let mut cmd = Command::new(example("nmframe", name, features));
+    cmd.arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/");
+    HostProcess::start(cmd)
 }
 
-impl Host {
-    fn next(&self) -> BytesMut {
-        self.frames
-            .recv_timeout(Duration::from_secs(20))
-            .expect("a frame from the host")
-    }
-
-    /// Frames that arrive within `quiet` of each other.
-    fn drain(&self, quiet: Duration) -> Vec<BytesMut> {
-        std::iter::from_fn(|| self.frames.recv_timeout(quiet).ok()).collect()
-    }
-
-    fn close(mut self) -> String {
-        drop(self.to);
-        let status = self.child.wait().unwrap();
-        let mut stderr = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut stderr)
-            .unwrap();
-        assert!(status.success(), "exit {status}: {stderr}");
-        stderr
-    }
+fn close(host: HostProcess) -> String {
+    let (status, stderr) = host.close();
+    assert!(status.success(), "exit {status}: {stderr}");
+    stderr
 }
 
 fn seq_of(frame: &[u8]) -> u64 {
@@ -80,20 +39,24 @@ fn a_large_reply_waits_for_acknowledgements_and_arrives_whole() {
     for h in HOSTS {
         let mut host = start(h);
         let bytes = 20 * MIB + 3;
-        host.to
-            .send(format!(r#"{{"op":"make","id":1,"bytes":{bytes}}}"#).as_bytes())
-            .unwrap();
+        host.send(format!(r#"{{"op":"make","id":1,"bytes":{bytes}}}"#).as_bytes());
         // No acknowledgement yet: eight parts, then the host waits.
-        let first = host.drain(Duration::from_millis(500));
+        let first: Vec<BytesMut> = host
+            .drain(Duration::from_millis(500))
+            .iter()
+            .map(|f| BytesMut::from(&f[..]))
+            .collect();
         assert_eq!(first.len(), 8, "parts before the first acknowledgement");
         assert!(first.iter().all(|f| is_envelope(f) && f.len() <= MIB));
         // A request sent meanwhile is kept for later, not lost.
-        host.to.send(br#"{"op":"size","id":2}"#).unwrap();
+        host.send(br#"{"op":"size","id":2}"#);
         // Acknowledging part 3 lets four more through (the window is counted from the ack).
-        host.to
-            .send(br#"{"$nmframe":1,"t":"ack","id":0,"seq":3}"#)
-            .unwrap();
-        let more = host.drain(Duration::from_millis(500));
+        host.send(br#"{"$nmframe":2,"t":"ack","id":0,"seq":3}"#);
+        let more: Vec<BytesMut> = host
+            .drain(Duration::from_millis(500))
+            .iter()
+            .map(|f| BytesMut::from(&f[..]))
+            .collect();
         assert_eq!(more.len(), 4, "parts after acknowledging part 3");
         assert_eq!(seq_of(&more[3]), 11);
         // From here the crate's own receiver takes the parts and acknowledges them.
@@ -109,9 +72,9 @@ fn a_large_reply_waits_for_acknowledgements_and_arrives_whole() {
                 Some(frame) => frame,
                 None => {
                     for ack in pending_acks.drain(..) {
-                        host.to.send(&ack).unwrap();
+                        host.send(&ack);
                     }
-                    host.next()
+                    BytesMut::from(&host.recv()[..])
                 }
             };
             match rx.accept(frame, now) {
@@ -134,7 +97,7 @@ fn a_large_reply_waits_for_acknowledgements_and_arrives_whole() {
             small["id"], 2,
             "the request that waited is answered after the reply"
         );
-        host.close();
+        close(host);
     }
 }
 
@@ -144,22 +107,22 @@ fn a_large_reply_waits_for_acknowledgements_and_arrives_whole() {
 fn a_refused_transfer_stops_and_the_host_goes_on() {
     for h in HOSTS {
         let mut host = start(h);
-        host.to
-            .send(br#"{"op":"make","id":1,"bytes":30000000}"#)
-            .unwrap();
+        host.send(br#"{"op":"make","id":1,"bytes":30000000}"#);
         let first = host.drain(Duration::from_millis(500));
         assert_eq!(first.len(), 8);
-        host.to
-            .send(br#"{"$nmframe":1,"t":"abort","id":0,"reason":"the user cancelled"}"#)
-            .unwrap();
-        host.to.send(br#"{"op":"size","id":2}"#).unwrap();
-        let next = host.next();
-        assert!(!is_envelope(&next), "no more parts after the abort");
+        host.send(
+            br#"{"$nmframe":2,"t":"refuse","id":0,"code":"aborted","reason":"the user cancelled"}"#,
+        );
+        host.send(br#"{"op":"size","id":2}"#);
+        let next = host.recv();
+        assert!(!is_envelope(&next), "no more parts after the refusal");
         let v: serde_json::Value = serde_json::from_slice(&next).unwrap();
         assert_eq!(v["id"], 2);
-        let stderr = host.close();
+        let stderr = close(host);
         assert!(
-            stderr.contains("reply not sent: the extension refused message 0: the user cancelled"),
+            stderr.contains(
+                "reply not sent: the extension refused message 0 (aborted): the user cancelled (refused)"
+            ),
             "{stderr}"
         );
     }
@@ -171,29 +134,30 @@ fn a_refused_transfer_stops_and_the_host_goes_on() {
 fn the_host_reports_a_bad_transfer_and_reassembles_a_good_one() {
     for h in HOSTS {
         let mut host = start(h);
-        let send = |host: &mut Host, frame: &str| host.to.send(frame.as_bytes()).unwrap();
+        let send = |host: &mut HostProcess, frame: &str| host.send(frame.as_bytes());
         // The request {"op":"size","id":N} in two parts, as message `id`.
         let part = |id: u32, seq: u32, n: u32| match seq {
             0 => {
                 format!(
-                    r#"{{"$nmframe":1,"t":"part","id":{id},"seq":0,"data":"{{\"op\":\"size\","}}"#
+                    r#"{{"$nmframe":2,"t":"part","id":{id},"seq":0,"data":"{{\"op\":\"size\","}}"#
                 )
             }
             _ => format!(
-                r#"{{"$nmframe":1,"t":"part","id":{id},"seq":{seq},"data":"\"id\":{n}}}"}}"#
+                r#"{{"$nmframe":2,"t":"part","id":{id},"seq":{seq},"data":"\"id\":{n}}}"}}"#
             ),
         };
         send(&mut host, &part(5, 0, 3));
         send(&mut host, &part(5, 2, 3));
         // The sender is told to stop first, then the host reports the failure its own way.
-        let abort: serde_json::Value = serde_json::from_slice(&host.next()).unwrap();
-        assert_eq!(abort["t"], "abort");
-        assert_eq!(abort["id"], 5);
+        let refuse: serde_json::Value = serde_json::from_slice(&host.recv()).unwrap();
+        assert_eq!(refuse["t"], "refuse");
+        assert_eq!(refuse["id"], 5);
+        assert_eq!(refuse["code"], "out-of-order");
         assert_eq!(
-            abort["reason"],
+            refuse["reason"],
             "part 2 of message 5 arrived where part 1 was due"
         );
-        let failed: serde_json::Value = serde_json::from_slice(&host.next()).unwrap();
+        let failed: serde_json::Value = serde_json::from_slice(&host.recv()).unwrap();
         assert_eq!(failed["transfer_error"], TransferCode::OutOfOrder.as_str());
         assert_eq!(
             failed["message"],
@@ -206,18 +170,29 @@ fn the_host_reports_a_bad_transfer_and_reassembles_a_good_one() {
         send(
             &mut host,
             &format!(
-                r#"{{"$nmframe":1,"t":"end","id":6,"seq":2,"bytes":{},"crc32":{crc}}}"#,
+                r#"{{"$nmframe":2,"t":"end","id":6,"seq":2,"bytes":{},"crc32":{crc}}}"#,
                 text.len()
             ),
         );
         let sized: serde_json::Value = loop {
-            let v: serde_json::Value = serde_json::from_slice(&host.next()).unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&host.recv()).unwrap();
             if v["id"] == 4 {
                 break v;
             }
         };
         assert_eq!(sized["bytes"], text.len());
         assert_eq!(sized["crc32"], crc);
-        host.close();
+        close(host);
+    }
+}
+
+/// Both sides sending large messages at once, with the extension refusing the host's
+/// while its own upload of the same number is in flight: nothing lost, nothing wedged.
+#[test]
+fn a_refusal_while_both_sides_send_loses_nothing() {
+    for h in HOSTS {
+        let mut host = start(h);
+        chunked::collision(&mut host);
+        close(host);
     }
 }

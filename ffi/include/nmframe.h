@@ -685,11 +685,11 @@ enum nmf_status nmf_host_flush(struct nmf_host *host);
 /**
  * The limits of a `NMF_HOST_CHUNKED` host, 0 for each default: the largest message
  * reassembled (`max_bytes`, default 1 GiB), the most messages reassembled at once
- * (`max_in_flight`, 16), the longest silence within one message (`timeout_ms`, 30000;
- * checked as frames arrive), and the parts sent before waiting for the extension's
- * acknowledgement (`window`, 8). A message over a limit is `NMF_TRANSFER_FAILED` from
- * `nmf_host_recv`, and the extension is told. `NMF_INVALID_ARGUMENT` on a host made
- * without `NMF_HOST_CHUNKED`.
+ * (`max_in_flight`, 16), the longest silence within one message (`timeout_ms`, 30000),
+ * and the parts sent before waiting for the extension's acknowledgement (`window`, 8).
+ * A message over a limit is `NMF_TRANSFER_FAILED` from `nmf_host_recv`, and the
+ * extension is told. `NMF_INVALID_ARGUMENT` on a host made without `NMF_HOST_CHUNKED`.
+ * The limits of `nmf_host_set_chunk_budget` are kept.
  *
  * # Safety
  *
@@ -700,6 +700,24 @@ enum nmf_status nmf_host_set_chunking(struct nmf_host *host,
                                       uint32_t max_in_flight,
                                       uint32_t timeout_ms,
                                       uint32_t window);
+
+/**
+ * The bounds of a `NMF_HOST_CHUNKED` host against an extension that sends much or
+ * answers little, 0 for each default: the most memory all incoming messages may hold
+ * together (`max_buffered`, default 1 GiB: those being reassembled, and those kept
+ * while a send waits for an acknowledgement), and how long a send waits for an
+ * acknowledgement (`ack_timeout_ms`, 30000). A send past either is given up: the
+ * extension is told, and `nmf_host_send` returns `NMF_TRANSFER_FAILED` (the stream goes
+ * on; what arrived meanwhile comes from `nmf_host_recv`). `NMF_INVALID_ARGUMENT` on a
+ * host made without `NMF_HOST_CHUNKED`. The limits of `nmf_host_set_chunking` are kept.
+ *
+ * # Safety
+ *
+ * `host` is a live host.
+ */
+enum nmf_status nmf_host_set_chunk_budget(struct nmf_host *host,
+                                          uint64_t max_buffered,
+                                          uint32_t ack_timeout_ms);
 
 /**
  * Whether a whole message is already buffered, so that `nmf_host_recv` will not

@@ -116,6 +116,12 @@ public:
         check(nmf_host_set_chunking(host_, max_bytes, max_in_flight, timeout_ms, window));
     }
 
+    /// The bounds of an NMF_HOST_CHUNKED host against an extension that sends much or
+    /// answers little (0 for each default): see nmf_host_set_chunk_budget.
+    void set_chunk_budget(uint64_t max_buffered, uint32_t ack_timeout_ms = 0) {
+        check(nmf_host_set_chunk_budget(host_, max_buffered, ack_timeout_ms));
+    }
+
     /// Whether recv() would return without blocking.
     bool has_message() const noexcept { return nmf_host_has_message(host_); }
 

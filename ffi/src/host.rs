@@ -504,11 +504,11 @@ pub unsafe extern "C" fn nmf_host_flush(host: *mut nmf_host) -> nmf_status {
 
 /// The limits of a `NMF_HOST_CHUNKED` host, 0 for each default: the largest message
 /// reassembled (`max_bytes`, default 1 GiB), the most messages reassembled at once
-/// (`max_in_flight`, 16), the longest silence within one message (`timeout_ms`, 30000;
-/// checked as frames arrive), and the parts sent before waiting for the extension's
-/// acknowledgement (`window`, 8). A message over a limit is `NMF_TRANSFER_FAILED` from
-/// `nmf_host_recv`, and the extension is told. `NMF_INVALID_ARGUMENT` on a host made
-/// without `NMF_HOST_CHUNKED`.
+/// (`max_in_flight`, 16), the longest silence within one message (`timeout_ms`, 30000),
+/// and the parts sent before waiting for the extension's acknowledgement (`window`, 8).
+/// A message over a limit is `NMF_TRANSFER_FAILED` from `nmf_host_recv`, and the
+/// extension is told. `NMF_INVALID_ARGUMENT` on a host made without `NMF_HOST_CHUNKED`.
+/// The limits of `nmf_host_set_chunk_budget` are kept.
 ///
 /// # Safety
 ///
@@ -521,30 +521,82 @@ pub unsafe extern "C" fn nmf_host_set_chunking(
     timeout_ms: u32,
     window: u32,
 ) -> nmf_status {
+    let change = |options: &mut ChunkOptions, defaults: ChunkOptions| {
+        options.max_bytes = or_default(max_bytes, defaults.max_bytes);
+        options.max_in_flight = match max_in_flight {
+            0 => defaults.max_in_flight,
+            n => n as usize,
+        };
+        options.timeout = or_default_ms(timeout_ms, defaults.timeout);
+        options.window = if window == 0 { defaults.window } else { window };
+    };
+    // SAFETY: the caller's contract on `host`.
+    unsafe { change_chunking(host, change) }
+}
+
+/// The bounds of a `NMF_HOST_CHUNKED` host against an extension that sends much or
+/// answers little, 0 for each default: the most memory all incoming messages may hold
+/// together (`max_buffered`, default 1 GiB: those being reassembled, and those kept
+/// while a send waits for an acknowledgement), and how long a send waits for an
+/// acknowledgement (`ack_timeout_ms`, 30000). A send past either is given up: the
+/// extension is told, and `nmf_host_send` returns `NMF_TRANSFER_FAILED` (the stream goes
+/// on; what arrived meanwhile comes from `nmf_host_recv`). `NMF_INVALID_ARGUMENT` on a
+/// host made without `NMF_HOST_CHUNKED`. The limits of `nmf_host_set_chunking` are kept.
+///
+/// # Safety
+///
+/// `host` is a live host.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_set_chunk_budget(
+    host: *mut nmf_host,
+    max_buffered: u64,
+    ack_timeout_ms: u32,
+) -> nmf_status {
+    let change = |options: &mut ChunkOptions, defaults: ChunkOptions| {
+        options.max_buffered = or_default(max_buffered, defaults.max_buffered);
+        options.ack_timeout = or_default_ms(ack_timeout_ms, defaults.ack_timeout);
+    };
+    // SAFETY: the caller's contract on `host`.
+    unsafe { change_chunking(host, change) }
+}
+
+/// Applies `change` (given the defaults) to a chunked host's options, keeping the rest;
+/// `NMF_INVALID_ARGUMENT` on a host made without `NMF_HOST_CHUNKED`.
+///
+/// # Safety
+///
+/// `host` is NULL or a live host.
+unsafe fn change_chunking(
+    host: *mut nmf_host,
+    change: impl FnOnce(&mut ChunkOptions, ChunkOptions),
+) -> nmf_status {
     let body = |h: &mut nmf_host| {
         let Io::Chunked(c) = &mut h.io else {
             return NMF_INVALID_ARGUMENT;
         };
-        let defaults = ChunkOptions::default();
-        c.set_options(ChunkOptions {
-            max_bytes: match max_bytes {
-                0 => defaults.max_bytes,
-                n => usize::try_from(n).unwrap_or(usize::MAX),
-            },
-            max_in_flight: match max_in_flight {
-                0 => defaults.max_in_flight,
-                n => n as usize,
-            },
-            timeout: match timeout_ms {
-                0 => defaults.timeout,
-                n => std::time::Duration::from_millis(u64::from(n)),
-            },
-            window: if window == 0 { defaults.window } else { window },
-        });
+        let mut options = c.options().clone();
+        change(&mut options, ChunkOptions::default());
+        c.set_options(options);
         NMF_OK
     };
     // SAFETY: the caller's contract on `host`.
     unsafe { with_handle(host, body) }
+}
+
+/// A size from C: 0 for the default, and at most what this machine can address.
+fn or_default(bytes: u64, default: usize) -> usize {
+    match bytes {
+        0 => default,
+        n => usize::try_from(n).unwrap_or(usize::MAX),
+    }
+}
+
+/// A time in milliseconds from C: 0 for the default.
+fn or_default_ms(ms: u32, default: std::time::Duration) -> std::time::Duration {
+    match ms {
+        0 => default,
+        n => std::time::Duration::from_millis(u64::from(n)),
+    }
 }
 
 /// Whether a whole message is already buffered, so that `nmf_host_recv` will not

@@ -434,6 +434,10 @@ fn null_handles_are_refused_everywhere() {
             NMF_INVALID_ARGUMENT
         );
         assert_eq!(
+            nmf_host_set_chunk_budget(null_mut(), 0, 0),
+            NMF_INVALID_ARGUMENT
+        );
+        assert_eq!(
             nmf_host_caller(null_mut(), c.as_mut_ptr()),
             NMF_INVALID_ARGUMENT
         );

@@ -116,13 +116,20 @@ type options struct {
 	chunking   *ChunkLimits
 }
 
-// ChunkLimits are the limits of a Chunked host; 0 keeps each default (1 GiB, 16
-// messages in flight, 30 s of silence within a message, a window of 8 parts).
+// ChunkLimits are the limits of a Chunked host; 0 keeps each default (1 GiB per
+// message, 16 messages in flight, 30 s of silence within a message, a window of 8
+// parts, 1 GiB for all incoming messages together, 30 s for an acknowledgement).
 type ChunkLimits struct {
 	MaxBytes    uint64
 	MaxInFlight uint32
 	TimeoutMs   uint32
 	Window      uint32
+	// MaxBuffered bounds the memory all incoming messages hold together: those being
+	// reassembled and those kept while a send waits for an acknowledgement.
+	MaxBuffered uint64
+	// AckTimeoutMs is how long a send waits for an acknowledgement before it gives the
+	// message up (the extension is told; Send returns StatusTransferFailed).
+	AckTimeoutMs uint32
 }
 
 // Chunked makes the host send and receive messages of any size through nmframe's
@@ -208,6 +215,9 @@ func NewHost(opts ...Option) (*Host, error) {
 	}
 	if l := o.chunking; l != nil {
 		st := C.nmf_host_set_chunking(h, C.uint64_t(l.MaxBytes), C.uint32_t(l.MaxInFlight), C.uint32_t(l.TimeoutMs), C.uint32_t(l.Window))
+		if st == C.NMF_OK {
+			st = C.nmf_host_set_chunk_budget(h, C.uint64_t(l.MaxBuffered), C.uint32_t(l.AckTimeoutMs))
+		}
 		if st != C.NMF_OK {
 			C.nmf_host_free(h)
 			return nil, &Error{Status(st), C.GoString(C.nmf_status_str(C.int(st)))}

@@ -2,11 +2,15 @@
 //! through Cargo: the hostile-input table ([`hostile`]), a counting allocator
 //! ([`alloc`]), the fuzz checks and their oracles ([`fuzz`]), the replay of the
 //! committed fuzz seeds ([`replay_seeds`]), and waiting for a host process
-//! ([`exits_within`]), building an example host ([`example`]). Not published.
+//! ([`exits_within`]), building an example host ([`example`]), a host process driven
+//! as a browser drives it ([`process`]), and the chunked scenarios every binding runs
+//! ([`chunked`]). Not published.
 
 pub mod alloc;
+pub mod chunked;
 pub mod fuzz;
 pub mod hostile;
+pub mod process;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};

@@ -1,17 +1,25 @@
 //! Messages of any size on Tokio: the async counterpart of
 //! [`crate::chunked::Chunked`], over a [`FrameStream`] and a [`FrameSink`].
 
+use std::time::Instant;
+
+use bytes::BytesMut;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::{FrameSink, FrameStream, Stdin, Stdout};
-use crate::chunked::{ChunkOptions, Incoming, Parts, Plan, State, is_envelope};
+use crate::chunked::state::{GiveUp, Plan, State};
+use crate::chunked::{ChunkOptions, Incoming, Parts, is_envelope};
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 
 /// A host's async endpoint for messages of any size (docs/CHUNKING.md): whole messages
 /// from [`recv`](Self::recv), any size through [`send_json`](Self::send_json), at most
 /// a window of parts unacknowledged by the extension.
+///
+/// The timeouts of [`ChunkOptions`] run on Tokio's timer, so the runtime needs its time
+/// driver (`#[tokio::main]` enables it; a `runtime::Builder` needs `enable_time()` or
+/// `enable_all()`).
 ///
 /// ```no_run
 /// use nmframe::chunked::{ChunkOptions, Incoming};
@@ -67,7 +75,11 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Chunked<R, W> {
             if !self.frames.has_frame() {
                 self.sink.flush().await?;
             }
-            let Some(frame) = self.frames.recv().await? else {
+            // A transfer in progress has a deadline: wait no longer than that.
+            let Some(frame) = self.recv_until(self.state.next_deadline()).await? else {
+                continue;
+            };
+            let Some(frame) = frame else {
                 return Ok(None);
             };
             let incoming = self.state.take(frame);
@@ -75,6 +87,18 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Chunked<R, W> {
             if incoming.is_some() {
                 return Ok(incoming);
             }
+        }
+    }
+
+    /// The next frame (`Some(None)` at the end), or `None` when `deadline` passed
+    /// first. Cancel-safe: a frame is taken in the poll that reads it.
+    async fn recv_until(&mut self, deadline: Option<Instant>) -> Result<Option<Option<BytesMut>>> {
+        match deadline {
+            None => self.frames.recv().await.map(Some),
+            Some(at) => match tokio::time::timeout_at(at.into(), self.frames.recv()).await {
+                Ok(frame) => frame.map(Some),
+                Err(_elapsed) => Ok(None),
+            },
         }
     }
 
@@ -133,14 +157,26 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Chunked<R, W> {
     async fn send_parts(&mut self, id: u32, json: &[u8], max_frame: usize) -> Result<()> {
         let mut parts = Parts::new(id, json, max_frame, self.state.window);
         loop {
-            while self.state.must_wait(parts.parts_written()) {
-                let Some(frame) = self.frames.recv().await? else {
-                    return Err(State::closed_while_sending(id, parts.parts_written()));
-                };
-                if let Some(kept) = self.state.take(frame) {
-                    self.state.hold(kept);
+            if self.state.must_wait(parts.parts_written()) {
+                let mut wait = self.state.start_wait(id);
+                while self.state.must_wait(parts.parts_written()) {
+                    let frame = match self.recv_until(Some(wait.deadline)).await? {
+                        Some(Some(frame)) => frame,
+                        Some(None) => {
+                            return Err(State::closed_while_sending(id, parts.parts_written()));
+                        }
+                        None if Instant::now() < wait.deadline => continue,
+                        None => {
+                            let give_up = self.state.timed_out(&wait, &parts);
+                            return self.give_up(give_up).await;
+                        }
+                    };
+                    let waited = self.state.waited(&mut wait, frame, &parts);
+                    self.reply().await?;
+                    if let Err(give_up) = waited {
+                        return self.give_up(give_up).await;
+                    }
                 }
-                self.reply().await?;
             }
             if let Some(err) = self.state.refusal() {
                 return Err(err);
@@ -150,6 +186,17 @@ impl<R: AsyncRead + Unpin, W: AsyncWrite + Unpin> Chunked<R, W> {
             }
             self.sink.send(&self.state.frame).await?;
         }
+    }
+
+    /// Tells the extension that this side gave the message up, and says why.
+    async fn give_up(&mut self, give_up: GiveUp) -> Result<()> {
+        self.sink.send(&give_up.abort).await?;
+        Err(give_up.error)
+    }
+
+    /// The limits and the window in force.
+    pub fn options(&self) -> &ChunkOptions {
+        self.state.reassembler.options()
     }
 
     /// Replaces the limits and the window.

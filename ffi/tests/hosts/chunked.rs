@@ -9,20 +9,10 @@ use std::time::Instant;
 use bytes::BytesMut;
 use nmframe::chunked::{Accepted, ChunkOptions, Parts, Reassembler, is_envelope};
 
-use super::{Browser, Under, built};
+use nmframe_test_support::chunked::send_in_parts;
+use nmframe_test_support::process::HostProcess;
 
-/// Sends `text` in parts of at most `max_frame` bytes, without asking for
-/// acknowledgements (an extension may do without).
-fn send_in_parts(b: &mut Browser, id: u32, text: &[u8], max_frame: usize) -> usize {
-    let mut parts = Parts::new(id, text, max_frame, 0);
-    let mut frame = Vec::new();
-    let mut n = 0;
-    while parts.next_frame(&mut frame) {
-        b.send(&frame);
-        n += 1;
-    }
-    n
-}
+use super::{Browser, Under, built};
 
 /// Reads frames until a whole message arrives, acknowledging parts as the extension
 /// package does; returns it and the number of frames it came in.
@@ -62,14 +52,14 @@ fn session(label: &str, exe: &Path) {
     assert_eq!(b.roundtrip(br#"{"small":1}"#), br#"{"small":1}"#);
     // 5 MiB in parts from the extension, echoed in parts (with acknowledgements).
     let big = message(5 << 20, "big");
-    let sent = send_in_parts(&mut b, 1, &big, 1 << 20);
+    let sent = send_in_parts(|f| b.send(f), 1, &big, 1 << 20);
     assert!(sent > 5);
     let (echo, frames) = receive(&mut b, &mut rx);
     assert_eq!(echo.as_ref(), &big[..], "{label}: the 5 MiB echo differs");
     assert!(frames > 5, "{label}: the echo came in {frames} frames");
     // A message that looks like an envelope goes in parts even though it is small.
-    let tricky = br#"{"$nmframe":1,"t":"end","id":9,"seq":0,"bytes":0,"crc32":0}"#;
-    send_in_parts(&mut b, 2, tricky, 1 << 20);
+    let tricky = br#"{"$nmframe":2,"t":"end","id":9,"seq":0,"bytes":0,"crc32":0}"#;
+    send_in_parts(|f| b.send(f), 2, tricky, 1 << 20);
     let (echo, frames) = receive(&mut b, &mut rx);
     assert_eq!(echo.as_ref(), &tricky[..]);
     assert_eq!(frames, 2, "{label}: one part and an end");
@@ -78,16 +68,17 @@ fn session(label: &str, exe: &Path) {
     let mut frame = Vec::new();
     parts.next_frame(&mut frame);
     b.send(&frame);
-    b.send(br#"{"$nmframe":1,"t":"end","id":3,"seq":1,"bytes":13,"crc32":7}"#);
-    let abort = b.recv();
+    b.send(br#"{"$nmframe":2,"t":"end","id":3,"seq":1,"bytes":13,"crc32":7}"#);
+    let refuse = b.recv();
     assert!(
-        is_envelope(&abort),
+        is_envelope(&refuse),
         "{label}: {}",
-        String::from_utf8_lossy(&abort)
+        String::from_utf8_lossy(&refuse)
     );
-    let abort: serde_json::Value = serde_json::from_slice(&abort).unwrap();
-    assert_eq!(abort["t"], "abort");
-    assert_eq!(abort["id"], 3);
+    let refuse: serde_json::Value = serde_json::from_slice(&refuse).unwrap();
+    assert_eq!(refuse["t"], "refuse");
+    assert_eq!(refuse["id"], 3);
+    assert_eq!(refuse["code"], "checksum");
     b.expect_stderr("message 3: CRC-32");
     b.expect_stderr("7 announced (checksum)");
     assert_eq!(b.roundtrip(br#"{"after":true}"#), br#"{"after":true}"#);
@@ -102,5 +93,23 @@ fn session(label: &str, exe: &Path) {
 fn chunked_hosts_in_c_cpp_and_go_take_and_send_messages_of_any_size() {
     for (label, exe) in &built().chunked {
         session(label, exe);
+    }
+}
+
+/// Both sides sending large messages at once, the extension refusing the host's echo
+/// while its own upload of the same number is in flight: the upload arrives, the host
+/// stops, and the port goes on (test-support's `chunked::collision`).
+#[test]
+fn chunked_hosts_in_c_cpp_and_go_lose_nothing_when_both_sides_send_at_once() {
+    for (label, exe) in &built().chunked {
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg(super::ORIGIN);
+        let mut host = HostProcess::start(cmd);
+        nmframe_test_support::chunked::collision(&mut host);
+        let (status, stderr) = host.close();
+        assert!(
+            status.success(),
+            "{label}: exit {status}; stderr:\n{stderr}"
+        );
     }
 }
