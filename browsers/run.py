@@ -156,9 +156,10 @@ def session_members(sid):
 class Run:
     """One browser run: its files, its report server and the processes it started."""
 
-    def __init__(self, browser, hosts, cli, deadline, probe=None):
+    def __init__(self, browser, hosts, cli, deadline, probe=None, only=None):
         self.browser = browser
         self.probe = probe
+        self.only = only
         self.hosts = hosts
         self.cli = cli
         self.deadline = deadline
@@ -209,6 +210,8 @@ class Run:
             if "tapped" not in label:
                 continue
             log_file = self.tap_log(name)
+            if self.only and not log_file.exists():
+                continue  # --only left out the cases that use this host
             shown = subprocess.run([self.cli, "tap", "show", str(log_file)], capture_output=True, text=True,
                                    timeout=60).stdout if log_file.exists() else ""
             diagnosis = [line for line in shown.splitlines() if line.startswith("diagnosis:")]
@@ -374,6 +377,7 @@ class Run:
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).
             "over_limit": 64 * MiB + 1 if self.browser == "chromium" else None,
             "probe": self.probe,
+            "only": self.only,
         }
         (ext / "config.js").write_text(f"self.NMF_CONFIG = {json.dumps(config, indent=2)};\n")
         return ext
@@ -477,6 +481,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the profiles and logs")
     parser.add_argument("--probe", metavar="MiB,...",
                         help="instead of the suite: send messages of these sizes to find the browser's limit")
+    parser.add_argument("--only", metavar="TEXT",
+                        help="run only the cases whose name contains TEXT (to try one case again)")
     parser.add_argument("--record", action="store_true",
                         help=f"append this run's versions and results to {TESTED.relative_to(ROOT)}")
     args = parser.parse_args()
@@ -495,7 +501,7 @@ def main():
         name = version(exe)
         log(f"== {browser}: {name}")
         probe = [int(x) for x in args.probe.split(",")] if args.probe else None
-        r = Run(browser, hosts, cli, args.timeout, probe)
+        r = Run(browser, hosts, cli, args.timeout, probe, args.only)
         started = time.monotonic()
         cases = []
         try:
@@ -514,7 +520,7 @@ def main():
     # which browser versions nmframe has passed on.
     for row in tested:
         log(f"tested: {row}")
-    if args.record and not args.probe:
+    if args.record and not (args.probe or args.only):
         with open(TESTED, "a", encoding="utf-8") as f:
             f.writelines(row + "\n" for row in tested)
         log(f"recorded in {TESTED.relative_to(ROOT)}")

@@ -7,6 +7,7 @@ plain {"id": N, "ok": true}, so the extension sees the error and a port that sti
   truncate   two parts, then an end frame announcing more bytes than were sent
   malformed  a part without its data, then the rest of a good transfer
   checksum   a whole transfer whose end frame carries the wrong CRC-32
+  version    two parts of envelope version 1, which the extension (version 2) refuses
 """
 import json
 import struct
@@ -22,8 +23,8 @@ def send(obj):
     out.flush()
 
 
-def envelope(t, id, **fields):
-    return {"$nmframe": 1, "t": t, "id": id, **fields}
+def envelope(t, id, version=2, **fields):
+    return {"$nmframe": version, "t": t, "id": id, **fields}
 
 
 def main():
@@ -36,7 +37,7 @@ def main():
         (n,) = struct.unpack("=I", head)
         request = json.loads(inp.read(n))
         if not isinstance(request, dict) or "fault" not in request:
-            continue  # an acknowledgement or abort from the extension
+            continue  # an acknowledgement or refusal from the extension
         fault, rid = request["fault"], request.get("id")
         transfer += 1
         text = json.dumps({"id": rid, "never": "delivered"})
@@ -57,6 +58,9 @@ def main():
             send(envelope("part", transfer, seq=0, data=a))
             send(envelope("part", transfer, seq=1, data=b))
             send(envelope("end", transfer, seq=2, bytes=len(text), crc32=zlib.crc32(text.encode()) ^ 1))
+        elif fault == "version":
+            send(envelope("part", transfer, version=1, seq=0, data=a))
+            send(envelope("part", transfer, version=1, seq=1, data=b))
         send({"id": rid, "ok": True})
 
 
