@@ -85,6 +85,12 @@ impl std::str::FromStr for Browser {
 /// assert_eq!(f.browser, Browser::Firefox);
 /// assert_eq!(f.manifest_path.as_deref(), Some("/home/u/.mozilla/native-messaging-hosts/app.json"));
 /// assert_eq!(f.extension_id.as_deref(), Some("app@example.org"));
+///
+/// // A browser appends its arguments after those of the command it starts (a wrapper,
+/// // an interpreter, `nmframe tap -- host --flag`): they are read from the end.
+/// let w = Caller::from_args(["/usr/bin/python3", "host.py", "--verbose", "/m/app.json", "app@example.org"]);
+/// assert_eq!(w.browser, Browser::Firefox);
+/// assert_eq!(w.extension_id.as_deref(), Some("app@example.org"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Caller {
@@ -94,7 +100,7 @@ pub struct Caller {
     pub origin: Option<String>,
     /// Firefox: the absolute path of the host manifest.
     pub manifest_path: Option<String>,
-    /// The extension's id: from the origin (Chromium) or `argv[2]` (Firefox).
+    /// The extension's id: from the origin (Chromium) or the last argument (Firefox).
     pub extension_id: Option<String>,
     /// Chromium on Windows: the handle of the calling window, from `--parent-window=`.
     pub parent_window: Option<u64>,
@@ -131,7 +137,8 @@ impl Caller {
             .copied()
             .filter(|a| !a.starts_with("--"))
             .collect();
-        if let [manifest, id, ..] = positional[..]
+        // Firefox's two come last: a command of its own may have arguments before them.
+        if let [.., manifest, id] = positional[..]
             && manifest.ends_with(".json")
             && is_absolute(manifest)
         {
