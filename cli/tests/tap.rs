@@ -408,3 +408,245 @@ fn show_follow_prints_lines_as_the_tap_writes_them_and_stops_at_the_end() {
     assert!(rest.contains(r#"{"second":2}"#), "{rest}");
     assert!(rest.contains("diagnosis: no problem seen"), "{rest}");
 }
+
+/// The tap's own peak memory, from /proc (Linux).
+fn peak_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
+        .unwrap()
+}
+
+fn stderr_of(child: &mut Child) -> String {
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    stderr
+}
+
+fn mkfifo(path: &Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+/// A log that is a FIFO nobody reads blocks nothing: the host starts, every frame is
+/// forwarded, the tap's memory stays bounded with `--bodies`, and it exits as soon as
+/// the host does, saying what the log never took.
+#[test]
+fn a_log_nobody_reads_holds_up_neither_the_streams_nor_the_exit_nor_memory() {
+    let dir = scratch("tap_fifo");
+    let log = dir.join("tap.fifo");
+    mkfifo(&log);
+    let mut child = tap(&log, &["--bodies"], &[NMFRAME, "echo"]);
+    let pid = child.id();
+    let (mut to, mut from) = browser_side(&mut child);
+    let message = format!("\"{}\"", "x".repeat((1 << 20) - 2));
+    let start = Instant::now();
+    for _ in 0..160 {
+        to.send(message.as_bytes()).unwrap();
+        assert_eq!(from.read_frame().unwrap().unwrap().len(), message.len());
+    }
+    let peak = peak_kib(pid);
+    // 320 MiB of bodies went by: the queue holds at most 32 MiB of them.
+    assert!(peak < 160 * 1024, "the tap peaked at {peak} KiB");
+    drop(to);
+    let closed = Instant::now();
+    assert!(exits_within(&mut child, Duration::from_secs(5)).success());
+    assert!(
+        closed.elapsed() < Duration::from_secs(3),
+        "exited {:?} after its stdin closed",
+        closed.elapsed()
+    );
+    let stderr = stderr_of(&mut child);
+    assert!(
+        stderr.contains("tap: the log took nothing more for 1000 ms after the host ended"),
+        "{stderr}"
+    );
+    println!(
+        "160 x 1 MiB through a tap whose log nobody reads: {:?}, peak {} MiB",
+        start.elapsed(),
+        peak / 1024
+    );
+}
+
+/// A log read slowly (2 KB/s) does not keep the tap alive after the host exits.
+#[test]
+fn a_slow_log_does_not_keep_the_tap_alive() {
+    let dir = scratch("tap_slow_fifo");
+    let log = dir.join("tap.fifo");
+    mkfifo(&log);
+    let reader = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            let mut fifo = std::fs::File::open(log).unwrap();
+            let mut buf = [0u8; 200];
+            while let Ok(1..) = fifo.read(&mut buf) {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let mut child = tap(&log, &["--bodies"], &[NMFRAME, "echo"]);
+    let (mut to, mut from) = browser_side(&mut child);
+    for i in 0..200 {
+        let msg = format!(r#"{{"n":{i},"pad":"{}"}}"#, "p".repeat(1000));
+        to.send(msg.as_bytes()).unwrap();
+        from.read_frame().unwrap().unwrap();
+    }
+    drop(to);
+    let closed = Instant::now();
+    assert!(exits_within(&mut child, Duration::from_secs(5)).success());
+    assert!(
+        closed.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        closed.elapsed()
+    );
+    drop(reader);
+}
+
+/// A host that stopped reading, with a megabyte waiting for it, when the browser goes:
+/// the tap kills it at the browser's grace period, as the browser would, and exits.
+#[test]
+fn a_host_that_stopped_reading_is_killed_when_the_browser_goes() {
+    let dir = scratch("tap_stuck_host");
+    let log = dir.join("tap.log");
+    let host = host("never_reads.py");
+    let mut child = tap(&log, &[], &[host.to_str().unwrap()]);
+    let mut stdin = child.stdin.take().unwrap();
+    // What the tap's enlarged stdin pipe and the host's pipe hold: the tap's forwarding
+    // thread is left stuck writing to the host.
+    let frame = [&1_000_000u32.to_ne_bytes()[..], &vec![b' '; 1_000_000]].concat();
+    stdin.write_all(&frame).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stdin);
+    let gone = Instant::now();
+    let status = exits_within(&mut child, Duration::from_secs(10));
+    assert!(
+        gone.elapsed() < Duration::from_secs(4),
+        "the tap outlived the browser by {:?}",
+        gone.elapsed()
+    );
+    assert!(!status.success());
+    let entries = log_entries(&log);
+    assert_eq!(events(&entries, "killed").len(), 1, "{entries:?}");
+}
+
+/// Several connections append to one log at once (each port, each sendNativeMessage is
+/// a tap of its own): every line names its connection, and `tap show` tells them apart.
+#[test]
+fn connections_sharing_a_log_are_told_apart() {
+    let dir = scratch("tap_connections");
+    let log = dir.join("tap.log");
+    let mut taps: Vec<Child> = (0..3).map(|_| tap(&log, &[], &[NMFRAME, "echo"])).collect();
+    let mut sides: Vec<_> = taps.iter_mut().map(browser_side).collect();
+    // Interleaved: connection k sends k + 1 messages.
+    for round in 0..3 {
+        for (k, (to, from)) in sides.iter_mut().enumerate() {
+            if round <= k {
+                let msg = format!(r#"{{"conn":{k},"round":{round}}}"#);
+                to.send(msg.as_bytes()).unwrap();
+                assert_eq!(&from.read_frame().unwrap().unwrap()[..], msg.as_bytes());
+            }
+        }
+    }
+    drop(sides);
+    for child in &mut taps {
+        assert!(exits_within(child, Duration::from_secs(3)).success());
+    }
+    let entries = log_entries(&log);
+    let conns: std::collections::BTreeSet<&str> = entries
+        .iter()
+        .map(|e| e["conn"].as_str().expect("every line names its connection"))
+        .collect();
+    assert_eq!(conns.len(), 3);
+    let (code, shown) = show(&log);
+    assert_eq!(code, Some(0), "{shown}");
+    for (k, n) in [(1, 1), (2, 2), (3, 3)] {
+        assert!(shown.contains(&format!("connection {k} of 3")), "{shown}");
+        let counts = format!("no problem seen ({n} message(s) to the host, {n} from it)");
+        assert!(shown.contains(&counts), "{counts} missing:\n{shown}");
+    }
+}
+
+/// The browser is told by its own arguments, wherever they are: after a host command
+/// that has arguments of its own, Firefox's manifest path and add-on id still read as
+/// Firefox.
+#[test]
+fn firefox_is_recognised_after_a_host_command_with_arguments() {
+    let dir = scratch("tap_firefox");
+    let log = dir.join("tap.log");
+    let mut child = Command::new(NMFRAME)
+        .args(["tap", "--log"])
+        .arg(&log)
+        .args(["--", NMFRAME, "echo"])
+        .args([
+            "/home/u/.mozilla/native-messaging-hosts/app.json",
+            "app@example.org",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take());
+    assert!(exits_within(&mut child, Duration::from_secs(3)).success());
+    let entries = log_entries(&log);
+    assert_eq!(events(&entries, "start")[0]["browser"], "Firefox");
+}
+
+/// On a full disk no line vanishes: those the file did not take go to stderr, with the
+/// count, the `start` among them.
+#[test]
+fn a_log_on_a_full_disk_loses_no_line() {
+    let mut child = tap(Path::new("/dev/full"), &[], &[NMFRAME, "echo"]);
+    let (mut to, mut from) = browser_side(&mut child);
+    to.send(br#"{"on":"a full disk"}"#).unwrap();
+    assert_eq!(
+        &from.read_frame().unwrap().unwrap()[..],
+        br#"{"on":"a full disk"}"#
+    );
+    drop(to);
+    assert!(exits_within(&mut child, Duration::from_secs(3)).success());
+    let stderr = stderr_of(&mut child);
+    assert!(
+        stderr.contains("tap: writing the log failed: No space left on device"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("line(s) it did not take"), "{stderr}");
+    for event in ["start", "frame", "exit", "end"] {
+        let line = format!(r#""event":"{event}""#);
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with("nmframe tap log: ") && l.contains(&line)),
+            "no {event} line on stderr:\n{stderr}"
+        );
+    }
+}
+
+/// A log with a byte that is not UTF-8 is still shown, with a note, not refused.
+#[test]
+fn show_reads_a_log_with_a_line_that_is_not_utf8() {
+    let dir = scratch("tap_not_utf8");
+    let log = dir.join("tap.log");
+    let mut child = tap(&log, &[], &[NMFRAME, "echo"]);
+    let (mut to, mut from) = browser_side(&mut child);
+    to.send(br#"{"a":1}"#).unwrap();
+    from.read_frame().unwrap().unwrap();
+    drop(to);
+    assert!(exits_within(&mut child, Duration::from_secs(3)).success());
+    let mut bytes = std::fs::read(&log).unwrap();
+    // A byte of the host's name in the start line's argv.
+    let at = bytes.windows(6).position(|w| w == br#""echo""#).unwrap();
+    bytes[at + 2] = 0xff;
+    std::fs::write(&log, bytes).unwrap();
+    let (code, shown) = show(&log);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("is not UTF-8 at byte"), "{shown}");
+    assert!(shown.contains("diagnosis: no problem seen"), "{shown}");
+}

@@ -4,11 +4,11 @@
 //! the host's stderr, the ends of both streams, the host's exit.
 
 use std::ffi::OsString;
-use std::io::{self, BufRead, BufWriter, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -24,15 +24,23 @@ use crate::{MISBEHAVED, SETUP};
 /// Bytes of a payload kept in the log without `--bodies`.
 const HEAD: usize = 64;
 
-/// Log lines waiting for the writer thread: past this, lines are counted as lost rather
-/// than ever blocking a stream.
-const LOG_QUEUE: usize = 16 * 1024;
+/// Bytes of log lines waiting for the writer: past this, lines are counted as lost
+/// rather than held, so a log read slowly (or never) costs neither the streams nor
+/// memory, with `--bodies` too.
+const LOG_QUEUE_BYTES: usize = 32 << 20;
+
+/// How long the tap waits, once the host is gone, for the log to take what is queued.
+const LOG_GRACE: Duration = Duration::from_secs(1);
 
 /// One line of the log. Fields that do not apply to an event are left out.
 #[derive(Serialize, Deserialize, Default, Debug, Clone)]
 pub(crate) struct Entry {
     /// Seconds since the tap started.
     pub t: f64,
+    /// The connection: one tap process, started by the browser for one port or one
+    /// `sendNativeMessage`. Several may append to one log at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conn: Option<String>,
     /// `start`, `frame`, `stderr`, `eof`, `cut`, `closed`, `spawn_failed`, `killed`,
     /// `exit`, `lost`, `end`.
     pub event: String,
@@ -107,6 +115,12 @@ impl Entry {
         self.why = Some(why.into());
         self
     }
+
+    /// About what the entry holds in memory while it waits for the writer.
+    fn weight(&self) -> usize {
+        let len = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+        256 + len(&self.body) + len(&self.head) + len(&self.line) + len(&self.why)
+    }
 }
 
 /// Which way bytes go.
@@ -125,118 +139,142 @@ impl Dir {
     }
 }
 
-/// The log: events go to a writer thread through a bounded queue, so that a slow or
-/// broken log file never holds up a stream.
+/// The log: events go to a writer thread, which opens the file itself (a FIFO without a
+/// reader blocks only that thread), through a queue bounded in bytes, so that a slow or
+/// broken log never holds up a stream.
 #[derive(Clone)]
 struct Log {
-    tx: SyncSender<Entry>,
-    lost: Arc<AtomicU64>,
+    tx: mpsc::Sender<(Entry, usize)>,
+    counts: Arc<LogCounts>,
     start: Instant,
+    conn: Arc<str>,
+}
+
+/// What the forwarding threads and the writer share.
+#[derive(Default)]
+struct LogCounts {
+    /// Bytes of entries queued for the writer.
+    queued: AtomicUsize,
+    /// Lines queued and not yet written.
+    pending: AtomicU64,
+    /// Lines dropped since the last `lost` line.
+    lost: AtomicU64,
 }
 
 impl Log {
-    /// Opens `path` (appending) and starts the writer. When the file cannot be opened or
+    /// Starts the writer, which appends to `path`. When the file cannot be opened or
     /// written, the lines go to stderr instead, prefixed, and the tap goes on.
-    fn open(path: &Path) -> (Log, thread::JoinHandle<()>) {
-        let (tx, rx) = mpsc::sync_channel(LOG_QUEUE);
-        let lost = Arc::new(AtomicU64::new(0));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path);
-        let sink: Box<dyn Write + Send> = match file {
-            Ok(file) => Box::new(BufWriter::with_capacity(64 * 1024, file)),
-            Err(err) => {
-                problem(&format!(
-                    "tap: cannot open the log {}: {err}; logging to stderr",
-                    path.display()
-                ));
-                Box::new(StderrLog)
-            }
-        };
+    fn open(path: &Path, conn: String) -> (Log, thread::JoinHandle<()>) {
+        let (tx, rx) = mpsc::channel();
+        let counts = Arc::new(LogCounts::default());
         let writer = {
-            let lost = Arc::clone(&lost);
-            thread::spawn(move || write_log(rx, sink, &lost))
+            let counts = Arc::clone(&counts);
+            let path = path.to_path_buf();
+            thread::spawn(move || write_log(&path, &rx, &counts))
         };
         let log = Log {
             tx,
-            lost,
+            counts,
             start: Instant::now(),
+            conn: conn.into(),
         };
         (log, writer)
     }
 
     fn send(&self, mut entry: Entry) {
         entry.t = (self.start.elapsed().as_secs_f64() * 1e6).round() / 1e6;
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(entry) {
-            self.lost.fetch_add(1, Ordering::Relaxed);
+        entry.conn = Some(self.conn.to_string());
+        let weight = entry.weight();
+        let queued = self.counts.queued.fetch_add(weight, Ordering::Relaxed);
+        if queued + weight > LOG_QUEUE_BYTES {
+            self.counts.queued.fetch_sub(weight, Ordering::Relaxed);
+            self.counts.lost.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.counts.pending.fetch_add(1, Ordering::Relaxed);
+        if self.tx.send((entry, weight)).is_err() {
+            self.counts.pending.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
-    /// The last entry: waits for room rather than be lost, since the writer stops at it.
-    fn end(self) {
-        let entry = Entry {
-            t: (self.start.elapsed().as_secs_f64() * 1e6).round() / 1e6,
-            ..Entry::new("end")
-        };
-        let _ = self.tx.send(entry);
+    /// The last entry; then waits for the writer, at most [`LOG_GRACE`], and says on
+    /// stderr how many lines a log that did not keep up never took.
+    fn end(self, writer: thread::JoinHandle<()>) {
+        self.send(Entry::new("end"));
+        let counts = Arc::clone(&self.counts);
+        drop(self);
+        let deadline = Instant::now() + LOG_GRACE;
+        while !writer.is_finished() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(2));
+        }
+        if writer.is_finished() {
+            let _ = writer.join();
+            return;
+        }
+        let pending = counts.pending.load(Ordering::Relaxed);
+        let lost = counts.lost.load(Ordering::Relaxed);
+        problem(&format!(
+            "tap: the log took nothing more for {} ms after the host ended: {pending} line(s) \
+             not written, {lost} dropped before (a log read slowly or not at all never holds \
+             the tap up)",
+            LOG_GRACE.as_millis()
+        ));
     }
 }
 
-/// Log lines on stderr, for when the log file cannot be written.
-struct StderrLog;
-
-impl Write for StderrLog {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut err = io::stderr().lock();
-        err.write_all(b"nmframe tap log: ")?;
-        err.write_all(buf)?;
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        io::stderr().flush()
-    }
-}
-
-fn write_log(rx: Receiver<Entry>, sink: Box<dyn Write + Send>, lost: &AtomicU64) {
+fn write_log(path: &Path, rx: &mpsc::Receiver<(Entry, usize)>, counts: &LogCounts) {
+    // Opened here, not before the host starts: a FIFO without a reader blocks this
+    // thread alone, while the entries wait in the bounded queue.
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path);
     let mut out = LogSink {
-        sink,
-        on_stderr: false,
+        file: None,
+        buf: Vec::with_capacity(64 * 1024),
         text: Vec::with_capacity(512),
     };
-    let mut last_t = 0.0;
+    match file {
+        Ok(file) => out.file = Some(file),
+        Err(err) => problem(&format!(
+            "tap: cannot open the log {}: {err}; logging to stderr",
+            path.display()
+        )),
+    }
     loop {
         // Wait for the next entry only once what was written is flushed: a burst of
         // frames costs one write, and `tap show --follow` sees a quiet tap's lines at once.
-        let entry = match rx.try_recv() {
-            Ok(entry) => entry,
-            Err(TryRecvError::Empty) => {
+        let (entry, weight) = match rx.try_recv() {
+            Ok(next) => next,
+            Err(mpsc::TryRecvError::Empty) => {
                 out.flush();
                 match rx.recv() {
-                    Ok(entry) => entry,
+                    Ok(next) => next,
                     Err(_) => break,
                 }
             }
-            Err(TryRecvError::Disconnected) => break,
+            Err(mpsc::TryRecvError::Disconnected) => break,
         };
-        last_t = entry.t;
-        out.lost(lost, last_t);
+        out.lost(counts, &entry);
         // The tap's last word: a forwarding thread may still hold a sender (blocked on a
         // browser that keeps its end open), and the tap does not wait for it.
         let last = entry.event == "end";
         out.write(&entry);
+        counts.queued.fetch_sub(weight, Ordering::Relaxed);
+        counts.pending.fetch_sub(1, Ordering::Relaxed);
         if last {
             break;
         }
     }
-    out.lost(lost, last_t);
     out.flush();
 }
 
-/// Where log lines go: the file, or stderr once the file fails.
+/// Where log lines go: the file, or stderr once the file fails. Lines collect in a
+/// buffer of whole lines; when a write fails, the lines the file did not take go to
+/// stderr with the count, so that none vanishes (a full disk, a closed FIFO).
 struct LogSink {
-    sink: Box<dyn Write + Send>,
-    on_stderr: bool,
+    file: Option<std::fs::File>,
+    buf: Vec<u8>,
     text: Vec<u8>,
 }
 
@@ -245,18 +283,19 @@ impl LogSink {
         self.text.clear();
         serde_json::to_writer(&mut self.text, entry).expect("a log entry serializes");
         self.text.push(b'\n');
-        if let Err(err) = self.sink.write_all(&self.text) {
-            self.fail(&err);
-            let _ = self.sink.write_all(&self.text);
+        self.buf.extend_from_slice(&self.text);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush();
         }
     }
 
     /// Says how many lines were dropped since the last time, if any.
-    fn lost(&mut self, lost: &AtomicU64, t: f64) {
-        let count = lost.swap(0, Ordering::Relaxed);
+    fn lost(&mut self, counts: &LogCounts, next: &Entry) {
+        let count = counts.lost.swap(0, Ordering::Relaxed);
         if count > 0 {
             self.write(&Entry {
-                t,
+                t: next.t,
+                conn: next.conn.clone(),
                 count: Some(count),
                 ..Entry::new("lost")
             });
@@ -264,19 +303,47 @@ impl LogSink {
     }
 
     fn flush(&mut self) {
-        if let Err(err) = self.sink.flush() {
-            self.fail(&err);
+        if self.buf.is_empty() {
+            return;
         }
-    }
-
-    fn fail(&mut self, err: &io::Error) {
-        if !self.on_stderr {
+        if let Some(file) = &mut self.file {
+            let mut done = 0;
+            let failed = loop {
+                match file.write(&self.buf[done..]) {
+                    Ok(0) => break Some(io::Error::from(io::ErrorKind::WriteZero)),
+                    Ok(n) => {
+                        done += n;
+                        if done == self.buf.len() {
+                            break None;
+                        }
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(err) => break Some(err),
+                }
+            };
+            let Some(err) = failed else {
+                self.buf.clear();
+                return;
+            };
+            // From the start of the line the file did not take whole.
+            let from = self.buf[..done]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |at| at + 1);
+            let lines = self.buf[from..].iter().filter(|&&b| b == b'\n').count();
             problem(&format!(
-                "tap: writing the log failed: {err}; logging to stderr"
+                "tap: writing the log failed: {err}; the {lines} line(s) it did not take, and \
+                 every later one, go to stderr"
             ));
-            self.on_stderr = true;
-            self.sink = Box::new(StderrLog);
+            self.file = None;
+            self.buf.drain(..from);
         }
+        let mut err = io::stderr().lock();
+        for line in self.buf.split_inclusive(|&b| b == b'\n') {
+            let _ = err.write_all(b"nmframe tap log: ");
+            let _ = err.write_all(line);
+        }
+        self.buf.clear();
     }
 }
 
@@ -719,11 +786,12 @@ pub(crate) fn cmd_tap(
         .map(Path::to_path_buf)
         .or_else(|| std::env::current_dir().ok())
         .unwrap_or_default();
-    let (log, log_writer) = Log::open(log_path);
     let unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
+    // Each connection is a tap process of its own, and several may share one log.
+    let (log, log_writer) = Log::open(log_path, format!("{}@{unix_ms}", std::process::id()));
     log.send(Entry {
         browser: Some(browser.to_string()),
         argv: Some(argv),
@@ -732,8 +800,7 @@ pub(crate) fn cmd_tap(
         ..Entry::new("start")
     });
     let code = tap(&log, &host_path, args, &cwd, browser, bodies);
-    log.end();
-    let _ = log_writer.join();
+    log.end(log_writer);
     code
 }
 
@@ -773,6 +840,9 @@ fn tap(
         }
     };
     let eof_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+    // The browser closing its end is seen here too, not only by the forwarding thread,
+    // which may be stuck writing to a host that stopped reading.
+    let watch = stdin.as_file().try_clone().ok();
     let to_host = {
         let mut tracker = Tracker::new(Dir::ToHost, browser, bodies, log.clone());
         let host_stdin = child.stdin.take().expect("piped");
@@ -798,7 +868,14 @@ fn tap(
         thread::spawn(move || relay_stderr(host_stderr, &log))
     };
     drop(to_host);
-    let status = wait_for_host(&mut child, &eof_at, &to_browser, browser, log);
+    let status = wait_for_host(
+        &mut child,
+        &eof_at,
+        watch.as_ref(),
+        &to_browser,
+        browser,
+        log,
+    );
     // The host is gone; its stdout ends with it, unless a child of its holds it open.
     let deadline = Instant::now() + Duration::from_secs(1);
     while !(to_browser.is_finished() && stderr.is_finished()) && Instant::now() < deadline {
@@ -824,11 +901,13 @@ fn tap(
     code
 }
 
-/// Waits for the host to exit. Once the browser has closed the host's stdin, the host
-/// has the browser's grace period, then it is killed as the browser would kill it.
+/// Waits for the host to exit. Once the browser has closed the host's stdin (seen on
+/// `watch`, the tap's own stdin, or by the forwarding thread), the host has the
+/// browser's grace period, then it is killed as the browser would kill it.
 fn wait_for_host(
     child: &mut Child,
     eof_at: &Mutex<Option<Instant>>,
+    watch: Option<&std::fs::File>,
     to_browser: &thread::JoinHandle<()>,
     browser: Browser,
     log: &Log,
@@ -839,7 +918,13 @@ fn wait_for_host(
             Ok(None) => {}
             Err(_) => return None,
         }
-        let since_eof = eof_at.lock().expect("eof lock").map(|at| at.elapsed());
+        let since_eof = {
+            let mut at = eof_at.lock().expect("eof lock");
+            if at.is_none() && watch.is_some_and(hung_up) {
+                *at = Some(Instant::now());
+            }
+            at.map(|at| at.elapsed())
+        };
         if since_eof.is_some_and(|d| d > EXIT_GRACE) {
             log.send(Entry::new("killed").why(format!(
                 "the host was still running {:.1} s after its stdin closed; {browser} kills it \
@@ -854,6 +939,25 @@ fn wait_for_host(
         let soon = since_eof.is_some() || to_browser.is_finished();
         thread::sleep(Duration::from_millis(if soon { 2 } else { 25 }));
     }
+}
+
+/// Whether the writer of `input` (the browser, for the tap's stdin) has closed its end,
+/// whatever is still buffered in it.
+#[cfg(unix)]
+fn hung_up(input: &std::fs::File) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(input.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(1..))
+        && fds[0]
+            .revents()
+            .is_some_and(|r| r.intersects(PollFlags::POLLHUP | PollFlags::POLLERR))
+}
+
+/// Windows has no readiness for anonymous pipes: the forwarding thread tells.
+#[cfg(not(unix))]
+fn hung_up(_input: &std::fs::File) -> bool {
+    false
 }
 
 /// Copies the host's stderr to the tap's (the browser logs it) and logs each line.

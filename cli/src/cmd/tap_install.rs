@@ -73,7 +73,7 @@ pub(crate) fn tap_install(
     let log = std::path::absolute(log).unwrap_or_else(|_| log.to_path_buf());
     let mut failed = false;
     for (target, path) in found {
-        match tap_one(&path, &nmframe, &log, bodies, name) {
+        match tap_one(&path, &nmframe, &log, bodies, name, target) {
             Ok(host) => println!(
                 "{}: {} now starts the tap, which starts {} and logs to {}",
                 target.name(),
@@ -96,6 +96,7 @@ fn tap_one(
     log: &Path,
     bodies: bool,
     name: &str,
+    target: Target,
 ) -> Result<PathBuf, String> {
     let backup = backup_of(manifest);
     if backup.exists() {
@@ -113,10 +114,16 @@ fn tap_one(
     let dir = manifest.parent().unwrap_or(Path::new("/"));
     let host = resolve_host(Path::new(host), Some(dir));
     let wrapper = dir.join(format!("{name}.{WRAPPER}"));
+    // The manifest's folder says which browser reads it: its rules judge the host, whatever
+    // the host's own arguments look like.
+    let browser = match target.browser() {
+        nmframe::Browser::Firefox => "firefox",
+        _ => "chromium",
+    };
     let script = format!(
         "#!/bin/sh\n# Written by `nmframe tap install`: `nmframe tap uninstall --name {name}` puts the\n\
          # original manifest back and removes this file.\n\
-         exec {} tap --log {}{} -- {} \"$@\"\n",
+         exec {} tap --log {} --browser {browser}{} -- {} \"$@\"\n",
         sh_quote(nmframe),
         sh_quote(log),
         if bodies { " --bodies" } else { "" },

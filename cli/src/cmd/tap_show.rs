@@ -10,8 +10,10 @@ use crate::cmd::tap::{Dir, Entry};
 use crate::out::problem;
 use crate::{MISBEHAVED, SETUP};
 
-/// Prints the timeline of the log at `path` and its diagnosis. With `follow`, waits for
-/// lines as the tap writes them, until the tap's `end`.
+/// Prints the timeline of the log at `path` and its diagnosis, one connection after the
+/// other (several tap processes, one per port or `sendNativeMessage`, may write one log at
+/// once: each line names its connection). With `follow`, prints lines as the taps write
+/// them, each with its connection's number, until every connection seen has ended.
 pub(crate) fn cmd_show(path: &Path, follow: bool) -> u8 {
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
@@ -22,48 +24,107 @@ pub(crate) fn cmd_show(path: &Path, follow: bool) -> u8 {
     };
     let mut reader = io::BufReader::new(file);
     let mut out = io::stdout().lock();
-    let mut session = Session::default();
-    let mut line = String::new();
+    let mut sessions: Vec<(Option<String>, Session, Vec<String>)> = Vec::new();
+    let mut line = Vec::new();
+    let mut number = 0usize;
     loop {
-        match reader.read_line(&mut line) {
-            Ok(0) if follow && !session.ended => {
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) if follow && !all_ended(&sessions) => {
                 std::thread::sleep(Duration::from_millis(100));
                 continue;
             }
             Ok(0) => break,
-            Ok(_) if !line.ends_with('\n') && follow => continue, // the rest is on its way
+            Ok(_) if !line.ends_with(b"\n") && follow => continue, // the rest is on its way
             Ok(_) => {}
             Err(err) => {
                 problem(&format!("reading {}: {err}", path.display()));
                 return SETUP;
             }
         }
-        let text = std::mem::take(&mut line);
+        number += 1;
+        let bytes = std::mem::take(&mut line);
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(text) => text.to_owned(),
+            Err(err) => {
+                let note = format!(
+                    "          (line {number} is not UTF-8 at byte {}: read with U+FFFD in its place)",
+                    err.valid_up_to()
+                );
+                let _ = writeln!(out, "{note}");
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+        };
         let text = text.trim();
         if text.is_empty() {
             continue;
         }
-        match serde_json::from_str::<Entry>(text) {
-            Ok(entry) => {
-                if entry.event == "start" && session.started {
-                    // Each browser connection starts a tap of its own, all appending to
-                    // one log: show them one after the other.
-                    session.diagnose(&mut out);
-                    session = Session::default();
-                    let _ = writeln!(out);
-                }
-                let _ = writeln!(out, "{}", session.timeline(&entry));
-                if follow {
-                    let _ = out.flush();
-                }
-            }
+        let entry = match serde_json::from_str::<Entry>(text) {
+            Ok(entry) => entry,
             Err(err) => {
-                let _ = writeln!(out, "          (not a tap log line: {err})");
+                let _ = writeln!(
+                    out,
+                    "          (line {number} is not a tap log line: {err})"
+                );
+                continue;
             }
+        };
+        let at = session_of(&mut sessions, &entry);
+        let (_, session, lines) = &mut sessions[at];
+        let shown = session.timeline(&entry);
+        if follow {
+            let _ = writeln!(out, "#{} {shown}", at + 1);
+            if session.ended {
+                let _ = session.diagnose(&mut out);
+            }
+            let _ = out.flush();
+        } else {
+            lines.push(shown);
         }
     }
-    let bad = session.diagnose(&mut out);
+    let mut bad = false;
+    let many = sessions.len() > 1;
+    for (i, (conn, session, lines)) in sessions.iter().enumerate() {
+        if follow {
+            if !session.ended {
+                bad |= session.diagnose(&mut out);
+            } else {
+                bad |= session.bad();
+            }
+            continue;
+        }
+        if i > 0 {
+            let _ = writeln!(out);
+        }
+        if many {
+            let name = conn.as_deref().unwrap_or("without an id");
+            let _ = writeln!(out, "connection {} of {} ({name})", i + 1, sessions.len());
+        }
+        for line in lines {
+            let _ = writeln!(out, "{line}");
+        }
+        bad |= session.diagnose(&mut out);
+    }
     if bad { MISBEHAVED } else { 0 }
+}
+
+/// The session `entry` belongs to: by its connection, or for a log without connection
+/// ids (older taps) the latest one, a `start` beginning the next.
+fn session_of(sessions: &mut Vec<(Option<String>, Session, Vec<String>)>, entry: &Entry) -> usize {
+    let found = match &entry.conn {
+        Some(conn) => sessions
+            .iter()
+            .position(|(c, _, _)| c.as_deref() == Some(conn.as_str())),
+        None if entry.event == "start" => None,
+        None => sessions.iter().rposition(|(c, _, _)| c.is_none()),
+    };
+    found.unwrap_or_else(|| {
+        sessions.push((entry.conn.clone(), Session::default(), Vec::new()));
+        sessions.len() - 1
+    })
+}
+
+fn all_ended(sessions: &[(Option<String>, Session, Vec<String>)]) -> bool {
+    !sessions.is_empty() && sessions.iter().all(|(_, s, _)| s.ended)
 }
 
 /// What one tapped connection did, for the diagnosis.
@@ -181,6 +242,11 @@ impl Session {
         }
     }
 
+    /// Whether anything went wrong, without printing it.
+    fn bad(&self) -> bool {
+        self.diagnose(&mut io::sink())
+    }
+
     /// Prints what went wrong, the cause the browser hid; whether anything did.
     fn diagnose(&self, out: &mut impl Write) -> bool {
         let browser = if self.browser.is_empty() {
@@ -256,8 +322,9 @@ fn shorten(text: &str, max: usize) -> String {
 
 /// Prints the messages of one direction as NDJSON, for `nmframe run --file`.
 pub(crate) fn cmd_messages(path: &Path, dir: Dir) -> u8 {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
+    let text = match std::fs::read(path) {
+        // A line that is not UTF-8 (a log written over) is read with U+FFFD in its place.
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(err) => {
             problem(&format!("cannot read {}: {err}", path.display()));
             return SETUP;
