@@ -70,6 +70,7 @@ mod error;
 mod io;
 mod json;
 mod limits;
+mod scan;
 mod serve;
 mod stdio;
 mod threaded;
@@ -90,6 +91,7 @@ pub use limits::{
     CHROMIUM_MAX_BROWSER_TO_HOST, Cap, Direction, HEADER_LEN, Limits, MAX_BROWSER_TO_HOST,
     MAX_HOST_TO_BROWSER, Role,
 };
+pub use scan::{Cut, FrameScanner, Scanned};
 pub use serve::{BoxError, Message, Server, Skipped};
 pub use stdio::{HostStdin, HostStdio, HostStdout};
 pub use threaded::WriterThread;

@@ -14,7 +14,9 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::BytesMut;
-use nmframe::{Browser, Caller, HEADER_LEN, HostStdio, JsonDecoder, Limits, MAX_HOST_TO_BROWSER};
+use nmframe::{
+    Browser, Caller, Cut, FrameScanner, HEADER_LEN, HostStdio, JsonDecoder, Limits, Scanned,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::out::problem;
@@ -349,39 +351,36 @@ impl LogSink {
 
 /// Follows the frames in one direction as the bytes go by, without holding the stream
 /// up: headers, the first bytes of each payload (or all of it), and for the host's
-/// replies the whole payload, to judge it as the browser would.
+/// replies the whole payload, to judge it as the browser would. The boundaries come from
+/// the core's `FrameScanner`, not its `FrameDecoder`: the decoder hands out whole
+/// payloads, and the tap lets the payload bytes it does not keep pass unread (spliced
+/// to /dev/null).
 struct Tracker {
     dir: Dir,
     browser: Browser,
     bodies: bool,
     log: Log,
     json: JsonDecoder,
-    /// Stream offset of the next byte.
-    offset: u64,
-    header: [u8; HEADER_LEN],
-    header_have: usize,
-    /// The current frame: its header's offset, announced length, and bytes still due.
-    frame: Option<(u64, u64, u64)>,
+    scanner: FrameScanner,
     payload: BytesMut,
-    /// Past a header the browser would not read on (over 1 MiB from the host): no frame
-    /// boundary can be trusted, the rest is forwarded uncounted.
-    lost_sync: bool,
 }
 
 impl Tracker {
     fn new(dir: Dir, browser: Browser, bodies: bool, log: Log) -> Tracker {
+        // Judged as its reader reads it: the browser stops at a reply over 1 MiB; a host
+        // may be sent anything a 32-bit length can say.
+        let cap = match dir {
+            Dir::ToBrowser => Limits::browser().inbound(),
+            Dir::ToHost => Limits::host().inbound(),
+        };
         Tracker {
             dir,
             browser,
             bodies,
             log,
             json: JsonDecoder::new(),
-            offset: 0,
-            header: [0; HEADER_LEN],
-            header_have: 0,
-            frame: None,
+            scanner: FrameScanner::new(cap),
             payload: BytesMut::new(),
-            lost_sync: false,
         }
     }
 
@@ -391,78 +390,45 @@ impl Tracker {
     }
 
     fn feed(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() && !self.lost_sync {
-            match self.frame {
-                None => {
-                    let take = (HEADER_LEN - self.header_have).min(bytes.len());
-                    self.header[self.header_have..self.header_have + take]
-                        .copy_from_slice(&bytes[..take]);
-                    self.header_have += take;
-                    self.offset += take as u64;
-                    bytes = &bytes[take..];
-                    if self.header_have == HEADER_LEN {
-                        self.header_have = 0;
-                        if let Some(mut fatal) = self.start_frame() {
-                            // What the browser refused to read on: often a line of text.
-                            let mut seen = self.header.to_vec();
-                            seen.extend_from_slice(&bytes[..bytes.len().min(HEAD - HEADER_LEN)]);
-                            fatal.head = Some(String::from_utf8_lossy(&seen).into_owned());
-                            self.log.send(fatal);
-                        }
-                    }
-                }
-                Some((at, len, due)) => {
-                    let take = (due.min(bytes.len() as u64)) as usize;
+        while let Some(event) = self.scanner.next(&mut bytes) {
+            match event {
+                Scanned::Header { .. } => self.payload.clear(),
+                Scanned::Payload(piece) => {
                     let keep = if self.keeps_all() {
-                        take
+                        piece.len()
                     } else {
-                        take.min(HEAD.saturating_sub(self.payload.len()))
+                        piece.len().min(HEAD.saturating_sub(self.payload.len()))
                     };
-                    self.payload.extend_from_slice(&bytes[..keep]);
-                    self.offset += take as u64;
-                    bytes = &bytes[take..];
-                    if due == take as u64 {
-                        self.frame = None;
-                        self.finish_frame(at, len);
-                    } else {
-                        self.frame = Some((at, len, due - take as u64));
-                    }
+                    self.payload.extend_from_slice(&piece[..keep]);
                 }
+                Scanned::End { at, len } => self.finish_frame(at, u64::from(len)),
+                Scanned::TooLarge { at, len } => self.too_large(at, len, bytes),
+                Scanned::Lost(_) => {}
             }
         }
-        self.offset += bytes.len() as u64;
     }
 
-    /// Takes the header just read; a header the browser stops at comes back as its log
-    /// entry, for `feed` to add the bytes that follow it.
-    fn start_frame(&mut self) -> Option<Entry> {
-        let at = self.offset - HEADER_LEN as u64;
-        let len = u64::from(u32::from_ne_bytes(self.header));
-        if self.dir == Dir::ToBrowser && len > u64::from(MAX_HOST_TO_BROWSER) {
-            // The browser stops here: its reader refuses the header before any payload.
-            let err = nmframe::decode_frame(&self.header, Limits::browser().inbound())
-                .err()
-                .map(|e| e.to_string())
-                .unwrap_or_default();
-            self.lost_sync = true;
-            return Some(Entry {
-                offset: Some(at),
-                len: Some(len),
-                verdict: Some("fatal".into()),
-                browser_says: Some(oversized(self.browser, len)),
-                ..Entry::new("frame").dir(self.dir).why(format!(
-                    "{err}; {} closes the port and stops reading",
-                    self.browser
-                ))
-            });
-        }
-        self.payload.clear();
-        if len == 0 {
-            self.finish_frame(at, 0);
-        } else {
-            self.frame = Some((at, len, len));
-        }
-        None
+    /// A header the browser stops at (over 1 MiB from the host): logged with the bytes
+    /// that follow it, often a line of text.
+    fn too_large(&mut self, at: u64, len: u32, after: &[u8]) {
+        let err = self
+            .scanner
+            .too_large()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        let mut seen = (len).to_ne_bytes().to_vec();
+        seen.extend_from_slice(&after[..after.len().min(HEAD - HEADER_LEN)]);
+        self.log.send(Entry {
+            offset: Some(at),
+            len: Some(u64::from(len)),
+            verdict: Some("fatal".into()),
+            browser_says: Some(oversized(self.browser, u64::from(len))),
+            head: Some(String::from_utf8_lossy(&seen).into_owned()),
+            ..Entry::new("frame").dir(self.dir).why(format!(
+                "{err}; {} closes the port and stops reading",
+                self.browser
+            ))
+        });
     }
 
     fn finish_frame(&mut self, at: u64, len: u64) {
@@ -503,7 +469,8 @@ impl Tracker {
                         verdict = "fatal";
                         why.push(diagnosis);
                         says = Some(browser_says);
-                        self.lost_sync = true;
+                        // The browser reads no further: neither does the tap.
+                        self.scanner.lose();
                     }
                     _ => {}
                 }
@@ -516,45 +483,34 @@ impl Tracker {
     }
 
     /// How many of the next bytes the tracker does not need to see: the rest of a payload
-    /// whose first bytes it has, or everything once it has lost the frame boundaries.
+    /// whose first bytes it has, or everything once the browser has stopped reading.
     #[cfg(target_os = "linux")]
     fn skippable(&self) -> u64 {
-        match self.frame {
-            _ if self.lost_sync => u64::MAX,
-            Some((_, _, due)) if !self.keeps_all() && self.payload.len() >= HEAD => due,
-            _ => 0,
+        if self.scanner.is_lost() || (!self.keeps_all() && self.payload.len() >= HEAD) {
+            self.scanner.payload_due()
+        } else {
+            0
         }
     }
 
     /// Passes over `n` bytes that [`skippable`](Self::skippable) allowed.
     #[cfg(target_os = "linux")]
     fn skip(&mut self, n: u64) {
-        self.offset += n;
-        if let Some((at, len, due)) = self.frame {
-            if due == n {
-                self.frame = None;
-                self.finish_frame(at, len);
-            } else {
-                self.frame = Some((at, len, due - n));
-            }
+        if let Some(Scanned::End { at, len }) = self.scanner.skip(n) {
+            self.finish_frame(at, u64::from(len));
         }
     }
 
     /// The stream ended: at a boundary, or inside a frame.
     fn end(&mut self) {
-        let cut = match self.frame {
-            _ if self.lost_sync => None,
-            Some((at, len, due)) => Some(format!(
-                "the stream ended inside the frame at offset {at}: {} of its {len} bytes arrived",
-                len - due
-            )),
-            None if self.header_have > 0 => Some(format!(
-                "the stream ended inside a header at offset {}: {} of 4 bytes arrived",
-                self.offset - self.header_have as u64,
-                self.header_have
-            )),
-            None => None,
-        };
+        let cut = self.scanner.cut().map(|cut| match cut {
+            Cut::InPayload { at, len, have } => format!(
+                "the stream ended inside the frame at offset {at}: {have} of its {len} bytes arrived"
+            ),
+            Cut::InHeader { at, have } => format!(
+                "the stream ended inside a header at offset {at}: {have} of 4 bytes arrived"
+            ),
+        });
         match cut {
             Some(why) => {
                 let mut entry = Entry::new("cut").dir(self.dir).why(why);
