@@ -133,11 +133,12 @@ impl Reassembler {
         self.options = options;
     }
 
-    /// When the next transfer in progress times out if no part of it comes first.
+    /// When the next transfer in progress times out if no part of it comes first: just
+    /// past its timeout, since a transfer expires when silent for *longer* than that.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.partial
             .values()
-            .map(|p| p.seen + self.options.timeout)
+            .map(|p| p.seen + self.options.timeout + std::time::Duration::from_millis(1))
             .min()
     }
 
