@@ -78,8 +78,30 @@ def ffi_programs():
     return progs
 
 
+def chunked_programs():
+    # Ops of test-support/src/fuzz/chunked.rs: (op, arg, extra bytes).
+    def start(i, pick=0, length=40, frame=0, window=0):
+        return bytes([window * 10, pick * 4 + i, length, frame])
+
+    def nxt(i, times=1):
+        return bytes([1, i]) * times
+
+    return {
+        "whole_transfer": start(0) + nxt(0, 8),
+        "interleaved": start(0, 1, 100, frame=40) + start(1, 2, 120) + (nxt(0) + nxt(1)) * 40,
+        "corrupted_part": start(2, 3, 90) + nxt(2) + bytes([2, 2, 30]) + nxt(2, 6),
+        "lost_part": start(3, 0, 100) + bytes([3, 3]) + nxt(3, 6),
+        "too_large_and_budget": start(0, 0, 255) + start(1, 1, 255) + start(2, 2, 255) + (nxt(0) + nxt(1) + nxt(2)) * 12,
+        "timeout": start(1, 0, 100, window=1) + nxt(1) + bytes([7, 200, 7, 200]) + nxt(1, 4),
+        "plain_answers_versions_aborts": bytes([5, 33, 8, 2, 8, 3, 9, 1]) + start(0) + bytes([4, 0]) + nxt(0, 3),
+        "raw_frames": bytes([6, 20]) + b'{"$nmframe":2,"t":"' + bytes([6, 5]) + b"[1,2]",
+    }
+
+
 def main():
     targets = {
+        "frame_scan": seeds_for_streams(),
+        "chunked_receive": chunked_programs(),
         "stream_decode": seeds_for_streams(),
         "slice_vs_stream": seeds_for_streams(),
         "json": JSON,

@@ -13,6 +13,8 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo fuzz list)
 fi
+# cargo-fuzz has no --locked: a stale fuzz/Cargo.lock fails here instead of being rewritten.
+cargo +nightly fetch --locked --quiet
 cargo +nightly fuzz build >/dev/null 2>&1 || cargo +nightly fuzz build
 stat() { grep -o "$1: [0-9]*" "$2" | tail -1 | awk '{print $2}'; }
 printf '%-16s %8s %14s %10s %8s %8s %8s  %s\n' target seconds executions exec/s cov features corpus result

@@ -49,3 +49,44 @@ fn the_reference_deframer_models_chromium() {
         }
     );
 }
+
+#[test]
+fn frame_scan_seeds() {
+    replay("frame_scan", checks::frame_scan);
+}
+
+#[test]
+fn chunked_receive_seeds() {
+    replay(
+        "chunked_receive",
+        nmframe_test_support::fuzz::chunked::chunked_receive,
+    );
+}
+
+/// The chunked check's seeds reach what it checks: messages reassembled and delivered
+/// whole, and transfers that fail (corrupted, lost, too large, timed out).
+#[test]
+fn the_chunked_seeds_deliver_and_fail() {
+    use nmframe_test_support::fuzz::chunked::run;
+    let seed = |name: &str| {
+        std::fs::read(
+            nmframe_test_support::fuzz_dir()
+                .join("seeds/chunked_receive")
+                .join(name),
+        )
+        .unwrap()
+    };
+    assert_eq!(run(&seed("whole_transfer")).reassembled, 1);
+    assert_eq!(run(&seed("interleaved")).reassembled, 2);
+    for name in [
+        "corrupted_part",
+        "lost_part",
+        "too_large_and_budget",
+        "timeout",
+    ] {
+        let tally = run(&seed(name));
+        assert_eq!(tally.reassembled, 0, "{name}: {tally:?}");
+        assert!(tally.failed > 0, "{name}: {tally:?}");
+    }
+    assert_eq!(run(&seed("plain_answers_versions_aborts")).plain, 1);
+}

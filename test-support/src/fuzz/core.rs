@@ -398,3 +398,97 @@ pub fn roundtrip(data: &[u8]) {
         assert_eq!(writer.get_ref()[..], out[6..]);
     }
 }
+
+/// The frame scanner (what `nmframe tap` follows the streams with) fed arbitrary bytes in
+/// arbitrary chunks, letting some payload bytes pass unseen as the tap does: its frames
+/// (offset, length, payload) and its end are the reference deframer's.
+pub fn frame_scan(data: &[u8]) {
+    use nmframe::{Cut, FrameScanner, Scanned};
+    let Some((role, chunks, stream)) = split(data) else {
+        return;
+    };
+    let cap = Cap {
+        max: match role {
+            Role::Host => u32::MAX,
+            Role::Browser => u32::from(data[0] >> 1),
+        },
+        direction: Direction::BrowserToHost,
+    };
+    let expected = reference(stream, cap.max);
+    let mut scanner = FrameScanner::new(cap);
+    let mut frames: Vec<(u64, Vec<u8>)> = Vec::new();
+    let mut current: Option<(u64, u32, Vec<u8>)> = None;
+    let mut too_large = None;
+    let mut rest = stream;
+    let mut sizes = chunks.iter().copied().cycle();
+    let mut end_frame = |current: &mut Option<(u64, u32, Vec<u8>)>, at: u64, len: u32| {
+        let (start, announced, payload) = current.take().expect("an end after a header");
+        assert_eq!((start, announced), (at, len), "the end names its own frame");
+        assert_eq!(payload.len(), len as usize, "the payload's bytes add up");
+        frames.push((at, payload));
+    };
+    for round in 0.. {
+        if rest.is_empty() {
+            break;
+        }
+        let size = sizes.next().unwrap_or(1).clamp(1, rest.len());
+        let (chunk, after) = rest.split_at(size);
+        rest = after;
+        // Every other read, the payload bytes due pass unseen (spliced past, in the tap).
+        let due = scanner.payload_due();
+        let mut chunk = chunk;
+        if round % 2 == 1 && due > 0 && !scanner.is_lost() {
+            let n = (chunk.len() as u64).min(due) as usize;
+            if let Some((_, _, payload)) = current.as_mut() {
+                payload.extend_from_slice(&chunk[..n]);
+            }
+            if let Some(Scanned::End { at, len }) = scanner.skip(n as u64) {
+                end_frame(&mut current, at, len);
+            }
+            chunk = &chunk[n..];
+        }
+        while let Some(event) = scanner.next(&mut chunk) {
+            match event {
+                Scanned::Header { at, len } => {
+                    assert!(current.is_none(), "a header inside a frame");
+                    current = Some((at, len, Vec::new()));
+                }
+                Scanned::Payload(piece) => current
+                    .as_mut()
+                    .expect("a payload inside a frame")
+                    .2
+                    .extend_from_slice(piece),
+                Scanned::End { at, len } => end_frame(&mut current, at, len),
+                Scanned::TooLarge { at, len } => too_large = Some((at, len)),
+                Scanned::Lost(_) => assert!(too_large.is_some(), "lost without a cause"),
+            }
+        }
+    }
+    assert_eq!(scanner.offset(), stream.len() as u64, "every byte counted");
+    let mut at = 0u64;
+    for ((offset, payload), want) in frames.iter().zip(&expected.frames) {
+        assert_eq!(*offset, at, "a frame's offset");
+        assert_eq!(payload, want, "a frame's payload");
+        at += 4 + want.len() as u64;
+    }
+    assert_eq!(frames.len(), expected.frames.len(), "the number of frames");
+    let end = match (too_large, scanner.cut()) {
+        (Some((at, len)), None) => End::TooLarge {
+            offset: at,
+            len: u64::from(len),
+            limit: cap.max,
+        },
+        (None, None) => End::Clean,
+        (None, Some(Cut::InHeader { at, have })) => End::TruncatedHeader {
+            offset: at,
+            received: have,
+        },
+        (None, Some(Cut::InPayload { at, len, have })) => End::TruncatedPayload {
+            offset: at,
+            expected: len as usize,
+            received: have as usize,
+        },
+        (Some(_), Some(cut)) => panic!("lost, yet cut {cut:?}"),
+    };
+    assert_eq!(end, expected.end, "how the stream ended");
+}
