@@ -329,7 +329,13 @@ impl Reassembler {
             );
         }
         let len = p.text.len();
-        let need = len + wire::unescaped_len(data);
+        // Unescaping only shrinks the text: its escaped length bounds it, and the exact
+        // length (another pass over the data) is counted only when the bound would break
+        // a limit.
+        let mut need = len + data.len();
+        if need > self.options.max_bytes || need > self.room() + p.text.capacity() {
+            need = len + wire::unescaped_len(data);
+        }
         if need > self.options.max_bytes {
             let limit = self.options.max_bytes;
             return self.refuse(
