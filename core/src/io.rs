@@ -90,23 +90,35 @@ impl<R: Read> FrameReader<R> {
     }
 
     fn read_raw(&mut self) -> Result<Option<BytesMut>> {
+        match self.next_raw(|_| Ok(true))? {
+            Timed::Frame(frame) => Ok(Some(frame)),
+            Timed::End | Timed::Expired => Ok(None),
+        }
+    }
+
+    /// The next frame, unchecked; before each read, `ready` says whether input will come
+    /// in time (`false`: [`Timed::Expired`], the stream goes on).
+    fn next_raw(&mut self, mut ready: impl FnMut(&R) -> Result<bool>) -> Result<Timed> {
         loop {
             if self.done {
-                return Ok(None);
+                return Ok(Timed::End);
             }
             match self.decoder.decode() {
-                Ok(Some(frame)) => return Ok(Some(frame)),
+                Ok(Some(frame)) => return Ok(Timed::Frame(frame)),
                 Ok(None) => {}
                 Err(err) => {
                     self.done = true;
                     return Err(err);
                 }
             }
+            if !ready(&self.inner)? {
+                return Ok(Timed::Expired);
+            }
             match self.decoder.read_from(&mut self.inner) {
                 Ok(0) => {
                     self.done = true;
                     self.decoder.finish()?;
-                    return Ok(None);
+                    return Ok(Timed::End);
                 }
                 Ok(_) => {}
                 Err(err) => {
@@ -220,42 +232,18 @@ impl<R: WaitReadable> FrameReader<R> {
     /// The next frame if one arrives by `deadline` (`None`: no limit), as
     /// [`read_frame`](Self::read_frame) reads it.
     pub(crate) fn read_frame_until(&mut self, deadline: Option<Instant>) -> Result<Timed> {
-        loop {
-            if self.done {
-                return Ok(Timed::End);
-            }
-            match self.decoder.decode() {
-                Ok(Some(frame)) => {
-                    if let Some(json) = &mut self.json {
-                        json.validate(&frame)?;
-                    }
-                    return Ok(Timed::Frame(frame));
-                }
-                Ok(None) => {}
-                Err(err) => {
-                    self.done = true;
-                    return Err(err);
-                }
-            }
-            if let Some(deadline) = deadline {
+        let ready = |inner: &R| match deadline {
+            None => Ok(true),
+            Some(deadline) => {
                 let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() || !self.inner.wait_readable(left).map_err(Error::Io)? {
-                    return Ok(Timed::Expired);
-                }
+                Ok(!left.is_zero() && inner.wait_readable(left).map_err(Error::Io)?)
             }
-            match self.decoder.read_from(&mut self.inner) {
-                Ok(0) => {
-                    self.done = true;
-                    self.decoder.finish()?;
-                    return Ok(Timed::End);
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    self.done = true;
-                    return Err(Error::Io(err));
-                }
-            }
+        };
+        let timed = self.next_raw(ready)?;
+        if let (Timed::Frame(frame), Some(json)) = (&timed, &mut self.json) {
+            json.validate(frame)?;
         }
+        Ok(timed)
     }
 }
 
