@@ -29,6 +29,24 @@ fn tap(log: &Path, extra: &[&str], host: &[&str]) -> Child {
         .unwrap()
 }
 
+/// `nmframe echo` behind the tap, logging to `NAME/tap.log` in a fresh scratch folder,
+/// with one message sent and echoed: the log's path, the tap, and the browser's ends.
+fn tapped_echo(
+    name: &str,
+) -> (
+    PathBuf,
+    Child,
+    FrameWriter<ChildStdin>,
+    FrameReader<ChildStdout>,
+) {
+    let log = scratch(name).join("tap.log");
+    let mut child = tap(&log, &[], &[NMFRAME, "echo"]);
+    let (mut to, mut from) = browser_side(&mut child);
+    to.send(br#"{"first":1}"#).unwrap();
+    assert_eq!(&from.read_frame().unwrap().unwrap()[..], br#"{"first":1}"#);
+    (log, child, to, from)
+}
+
 fn browser_side(child: &mut Child) -> (FrameWriter<ChildStdin>, FrameReader<ChildStdout>) {
     (
         FrameWriter::new(child.stdin.take().unwrap(), Limits::browser()),
@@ -373,12 +391,7 @@ fn tap_install_puts_the_tap_in_front_of_an_installed_host_and_uninstall_restores
 
 #[test]
 fn show_follow_prints_lines_as_the_tap_writes_them_and_stops_at_the_end() {
-    let dir = scratch("tap_follow");
-    let log = dir.join("tap.log");
-    let mut child = tap(&log, &[], &[NMFRAME, "echo"]);
-    let (mut to, mut from) = browser_side(&mut child);
-    to.send(br#"{"first":1}"#).unwrap();
-    from.read_frame().unwrap().unwrap();
+    let (log, mut child, mut to, mut from) = tapped_echo("tap_follow");
     let mut follow = Command::new(NMFRAME)
         .args(["tap", "show", "--follow"])
         .arg(&log)
@@ -632,13 +645,8 @@ fn a_log_on_a_full_disk_loses_no_line() {
 /// A log with a byte that is not UTF-8 is still shown, with a note, not refused.
 #[test]
 fn show_reads_a_log_with_a_line_that_is_not_utf8() {
-    let dir = scratch("tap_not_utf8");
-    let log = dir.join("tap.log");
-    let mut child = tap(&log, &[], &[NMFRAME, "echo"]);
-    let (mut to, mut from) = browser_side(&mut child);
-    to.send(br#"{"a":1}"#).unwrap();
-    from.read_frame().unwrap().unwrap();
-    drop(to);
+    let (log, mut child, to, from) = tapped_echo("tap_not_utf8");
+    drop((to, from));
     assert!(exits_within(&mut child, Duration::from_secs(3)).success());
     let mut bytes = std::fs::read(&log).unwrap();
     // A byte of the host's name in the start line's argv.

@@ -231,18 +231,24 @@ pub fn chromium_model(stream: &[u8], chunks: &[usize]) -> (Vec<Vec<u8>>, bool) {
     (messages, false)
 }
 
-/// The borrowed-slice decoder and the streaming decoder: same frames, same errors.
-pub fn slice_vs_stream(data: &[u8]) {
-    let Some((role, chunks, stream)) = split(data) else {
-        return;
-    };
+/// As [`split`], with the role byte choosing the cap: none, or a small one (up to 127
+/// bytes) so that the cap is hit by frames that fit in a fuzz input.
+fn split_with_cap(data: &[u8]) -> Option<(Cap, Vec<usize>, &[u8])> {
+    let (role, chunks, stream) = split(data)?;
     let cap = Cap {
-        // Small caps too, so that the cap is hit by frames that fit in a fuzz input.
         max: match role {
             Role::Host => u32::MAX,
             Role::Browser => u32::from(data[0] >> 1),
         },
         direction: Direction::BrowserToHost,
+    };
+    Some((cap, chunks, stream))
+}
+
+/// The borrowed-slice decoder and the streaming decoder: same frames, same errors.
+pub fn slice_vs_stream(data: &[u8]) {
+    let Some((cap, chunks, stream)) = split_with_cap(data) else {
+        return;
     };
     assert_eq!(
         sliced(stream, cap),
@@ -404,15 +410,8 @@ pub fn roundtrip(data: &[u8]) {
 /// (offset, length, payload) and its end are the reference deframer's.
 pub fn frame_scan(data: &[u8]) {
     use nmframe::{Cut, FrameScanner, Scanned};
-    let Some((role, chunks, stream)) = split(data) else {
+    let Some((cap, chunks, stream)) = split_with_cap(data) else {
         return;
-    };
-    let cap = Cap {
-        max: match role {
-            Role::Host => u32::MAX,
-            Role::Browser => u32::from(data[0] >> 1),
-        },
-        direction: Direction::BrowserToHost,
     };
     let expected = reference(stream, cap.max);
     let mut scanner = FrameScanner::new(cap);
