@@ -513,7 +513,7 @@ function chunkedCases() {
     const port = new NativePort(api.runtime.connectNative(host), { maxBytes: 4 * MiB });
     const errors = [];
     port.onError.addListener((e) => errors.push(e));
-    const refused = port.request({ op: 'make', bytes: 20 * MiB }, { timeoutMs: 5000 }).catch((e) => e);
+    const refused = port.request({ op: 'make', bytes: 20 * MiB }, { timeoutMs: 2000 }).catch((e) => e);
     const body = hostLetters(3 * MiB);
     const sized = await port.request({ op: 'size', body }, { timeoutMs: 60000 });
     const sent = new TextEncoder().encode(JSON.stringify({ op: 'size', body, id: sized.id }));
