@@ -290,13 +290,7 @@ fn a_log_that_cannot_be_written_goes_to_stderr_and_the_stream_is_untouched() {
     );
     drop(to);
     assert!(exits_within(&mut child, Duration::from_secs(3)).success());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stderr_of(&mut child);
     assert!(
         stderr.contains("cannot open the log /nonexistent-dir/tap.log"),
         "{stderr}"
