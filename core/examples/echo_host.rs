@@ -3,7 +3,8 @@
 //! It validates each message with simd-json and forwards the bytes untouched. Replies
 //! to a burst of messages go out in one write. It exits when the browser closes its
 //! stdin. A reply the browser would refuse (over 1 MiB) is never written: the host says
-//! why on stderr and answers with an error object instead.
+//! why on stderr and answers with an error object instead, giving the message's size
+//! and FNV-1a checksum.
 //!
 //! Register it with a browser, or drive it with
 //! `nmframe run -m '{"a":1}' -- target/debug/examples/echo_host`.
@@ -12,12 +13,10 @@ use std::io::Write as _;
 
 use nmframe::{Error, FrameReader, FrameWriter, Limits};
 
-/// What the host answers instead of a message it cannot echo.
-#[derive(serde::Serialize)]
-struct Refusal {
-    error: String,
-    size: usize,
-}
+/// What the host answers instead of a message it cannot echo: the error, the size and
+/// a checksum, as every echo host here does.
+mod refusal;
+use refusal::Refusal;
 
 /// Serves one browser connection until it closes, then returns.
 fn serve<R: std::io::Read, W: std::io::Write>(
@@ -42,11 +41,7 @@ fn serve<R: std::io::Read, W: std::io::Write>(
                 "echo_host: not echoing a {}-byte message: {err}",
                 frame.len()
             );
-            let refusal = Refusal {
-                error: err.to_string(),
-                size: frame.len(),
-            };
-            writer.queue_json(&refusal)?;
+            writer.queue_json(&Refusal::of(&frame, &err))?;
         }
         // Flush when no other message is waiting: a burst costs one write, and a lone
         // message is still answered at once.

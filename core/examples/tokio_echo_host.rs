@@ -20,21 +20,8 @@ use nmframe::tokio::{FrameStream, Sender};
 use nmframe::{Error, Limits};
 use tokio::io::AsyncRead;
 
-/// What the host answers instead of a message it cannot echo: the size and checksum let
-/// the sender check what arrived.
-#[derive(serde::Serialize)]
-struct Refusal {
-    error: String,
-    size: usize,
-    fnv1a32: u32,
-}
-
-/// FNV-1a, 32 bits: simple enough that any sender can compute it to compare.
-fn fnv1a32(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5, |hash, &b| {
-        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
-}
+mod refusal;
+use refusal::Refusal;
 
 async fn serve(
     mut frames: FrameStream<impl AsyncRead + Unpin>,
@@ -52,11 +39,7 @@ async fn serve(
                 "tokio_echo_host: not echoing a {}-byte message: {err}",
                 frame.len()
             );
-            out.queue_json(&Refusal {
-                error: err.to_string(),
-                size: frame.len(),
-                fnv1a32: fnv1a32(&frame),
-            })?;
+            out.queue_json(&Refusal::of(&frame, &err))?;
         }
         if !frames.has_frame() {
             out.flush().await?;

@@ -192,10 +192,10 @@ pub(crate) fn truncation(rest: &[u8], offset: u64) -> Result<()> {
 
 /// How much room one read gets while no frame length is known, and the least a read
 /// window grows by. Big enough that many small frames arrive in one system call.
-pub const READ_CHUNK: usize = 64 * 1024;
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
 
 /// The least room [`FrameDecoder::read_buf`] offers a read before growing the buffer.
-pub const MIN_READ: usize = READ_CHUNK / 4;
+pub(crate) const MIN_READ: usize = READ_CHUNK / 4;
 
 /// The largest allocation a decoder keeps once the frames are small again: what a large
 /// frame needed above this is given back after the next small frame, not held for the
@@ -205,13 +205,13 @@ const KEEP_AT_MOST: usize = 8 << 20;
 /// A streaming frame decoder that owns its buffer.
 ///
 /// Bytes go in by [`read_from`](Self::read_from) (straight from any [`Read`], into the
-/// buffer, no intermediate copy), by [`writable`](Self::writable) +
+/// buffer, no intermediate copy), by [`read_buf`](Self::read_buf) +
 /// [`commit`](Self::commit) (for callers that do their own I/O), or by
-/// [`push`](Self::push). Frames come out of [`decode`](Self::decode) as [`BytesMut`]
+/// [`push`](Self::push) (a copy). Those three are the only ways in. Frames come out of [`decode`](Self::decode) as [`BytesMut`]
 /// split off the buffer: owned, mutable (simd-json parses in place), and never copied.
 ///
 /// The buffer grows only with bytes that actually arrive: a header announcing 4 GiB
-/// costs a read window of [`READ_CHUNK`], and the window never grows by more than what
+/// costs a read window of 64 KiB, and the window never grows by more than what
 /// has already arrived, so memory stays within about twice the bytes received. Frames
 /// are checked against the inbound cap as soon as their header is complete.
 ///
@@ -403,7 +403,7 @@ impl FrameDecoder {
     /// caller that reads into it directly; report how much it filled with
     /// [`commit`](Self::commit). What the region holds before it is written is
     /// unspecified (zeros, or bytes of frames already returned).
-    pub fn writable(&mut self, min: usize) -> &mut [u8] {
+    fn writable(&mut self, min: usize) -> &mut [u8] {
         if self.writable_len() < min {
             self.reserve(min);
         }
@@ -420,7 +420,7 @@ impl FrameDecoder {
         self.buf.capacity() - self.buf.len()
     }
 
-    /// Marks `n` bytes of the region last returned by [`writable`](Self::writable) as
+    /// Marks `n` bytes of the region last returned by [`read_buf`](Self::read_buf) as
     /// received.
     ///
     /// # Panics
@@ -442,7 +442,7 @@ impl FrameDecoder {
     /// arriving; for a large frame, what is still missing of it, but never more than
     /// what has already arrived (so a lying header costs nothing) and never past the
     /// frame's end (so a 64 MiB message ends in a buffer of about 64 MiB).
-    pub fn read_window(&self) -> usize {
+    fn read_window(&self) -> usize {
         let filled = self.buf.len();
         let len = self.pending.or_else(|| {
             let header = self.buf.first_chunk::<HEADER_LEN>()?;
@@ -453,9 +453,11 @@ impl FrameDecoder {
     }
 
     /// Room for the next read, for a caller that does its own I/O: at least `min`
-    /// bytes, and at least [`MIN_READ`]. While that much is free the buffer is left
-    /// alone; otherwise it grows by [`read_window`](Self::read_window), so a frame
-    /// that arrives in small pieces costs a handful of reallocations, not one per read.
+    /// bytes, and at least 16 KiB. While that much is free the buffer is left alone;
+    /// otherwise it grows by the next read window (64 KiB while no large frame is
+    /// arriving; for a large one, what is missing of it, but never more than what has
+    /// already arrived, so a lying header costs nothing), so a frame that arrives in
+    /// small pieces costs a handful of reallocations, not one per read.
     /// Report what was filled with [`commit`](Self::commit).
     pub fn read_buf(&mut self, min: usize) -> &mut [u8] {
         let min = min.max(MIN_READ);
@@ -645,5 +647,36 @@ mod tests {
         decoder.push(b"]");
         assert_eq!(&decoder.decode().unwrap().unwrap()[..], b"[1]");
         assert_eq!(decoder.buffered(), 0);
+    }
+
+    #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "8 MiB through the interpreter: the windows above cover the unsafe reads"
+    )]
+    fn a_large_frame_arrives_in_a_buffer_of_about_its_size() {
+        let len = 8 << 20;
+        let mut wire = (len as u32).to_ne_bytes().to_vec();
+        wire.extend(std::iter::repeat_n(b'5', len));
+        let mut decoder = FrameDecoder::new(Limits::host());
+        let mut src = &wire[..];
+        let mut reads = 0;
+        let frame = loop {
+            if let Some(f) = decoder.decode().unwrap() {
+                break f;
+            }
+            // The window never runs past the frame's end.
+            assert!(decoder.read_window() <= (len + 4 - decoder.buffered()).max(READ_CHUNK));
+            decoder.read_from(&mut src).unwrap();
+            reads += 1;
+        };
+        assert_eq!(frame.len(), len);
+        // Windows double with what has arrived: a handful of reads, not len / 64 KiB.
+        assert!(reads < 20, "{reads} reads");
+        assert!(
+            frame.capacity() < len + 2 * READ_CHUNK,
+            "capacity {}",
+            frame.capacity()
+        );
     }
 }

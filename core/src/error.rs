@@ -284,7 +284,7 @@ fn text_hint(f: &mut fmt::Formatter<'_>, header: &[u8; HEADER_LEN]) -> fmt::Resu
 }
 
 /// Whether all four header bytes are printable ASCII or common whitespace.
-pub fn header_looks_like_text(header: &[u8; HEADER_LEN]) -> bool {
+fn header_looks_like_text(header: &[u8; HEADER_LEN]) -> bool {
     header
         .iter()
         .all(|&b| b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r'))

@@ -3,21 +3,21 @@
 use std::io::{self, IoSlice, Read, Write};
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::decode::FrameDecoder;
 use crate::encode::{encode_header, encode_json};
 use crate::error::{Error, Result};
+use crate::host_stdio::{HostStdin, HostStdio, HostStdout};
 use crate::json::JsonDecoder;
 use crate::limits::{Cap, Limits};
-use crate::stdio::{HostStdin, HostStdio, HostStdout};
-use crate::threaded::WriterThread;
+use crate::outbound::{COPY_BELOW, Outbound, write_all_vectored};
 
 /// Reads frames from any [`Read`], one [`BytesMut`] per message.
 ///
-/// Reads are large (at least [`READ_CHUNK`](crate::READ_CHUNK) bytes of room), so a
+/// Reads are large (at least 64 KiB of room), so a
 /// burst of small messages costs one system call, and frames come out without being
 /// copied. The end of the stream at a frame boundary ends iteration; the end of the
 /// stream inside a frame is an error that says how much arrived.
@@ -198,7 +198,7 @@ macro_rules! wait_on_descriptor {
     ($($reader:ty),*) => {$(
         impl WaitReadable for $reader {
             fn wait_readable(&self, timeout: Duration) -> io::Result<bool> {
-                crate::stdio::wait_readable(self, timeout)
+                crate::host_stdio::wait_readable(self, timeout)
             }
         }
     )*};
@@ -437,21 +437,6 @@ impl<W: Write> FrameWriter<W> {
         self.finish_write(outcome, written, len)
     }
 
-    /// Moves the writer onto a thread of its own: see [`WriterThread`]. Frames queued
-    /// so far go out first. Worth it where a second core is there to overlap reading
-    /// with writing; a host on one core, or one that wants no thread, keeps the
-    /// `FrameWriter`.
-    ///
-    /// # Errors
-    ///
-    /// When the thread cannot be started.
-    pub fn spawn_thread(self) -> io::Result<WriterThread<W>>
-    where
-        W: Send + 'static,
-    {
-        WriterThread::spawn(self)
-    }
-
     /// The checks of this writer on a writer of nothing, the wrapped writer, and the
     /// queued bytes.
     pub(crate) fn into_parts(self) -> (FrameWriter<io::Sink>, W, Vec<u8>) {
@@ -481,32 +466,33 @@ impl<W: Write> FrameWriter<W> {
     }
 }
 
-/// `Write::write_all_vectored`, which std has not stabilised: loops over partial
-/// writes and `EINTR` until every slice is written, counting in `written` the bytes
-/// that went out.
-pub(crate) fn write_all_vectored<W: Write + ?Sized>(
-    writer: &mut W,
-    mut slices: &mut [IoSlice<'_>],
-    written: &mut usize,
-) -> io::Result<()> {
-    IoSlice::advance_slices(&mut slices, 0);
-    while !slices.is_empty() {
-        match writer.write_vectored(slices) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::WriteZero,
-                    "the writer accepted no more bytes",
-                ));
-            }
-            Ok(n) => {
-                *written += n;
-                IoSlice::advance_slices(&mut slices, n);
-            }
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(err),
+impl<W: Write> Outbound for FrameWriter<W> {
+    fn cap(&self) -> Cap {
+        self.cap
+    }
+    fn queue(&mut self, payload: &[u8]) -> Result<()> {
+        FrameWriter::queue(self, payload)
+    }
+    fn queue_frame(&mut self, frame: Bytes) -> Result<()> {
+        if frame.len() < COPY_BELOW {
+            FrameWriter::queue(self, &frame)
+        } else {
+            // With what is queued, in one vectored write: the frame is not copied.
+            FrameWriter::send(self, &frame)
         }
     }
-    Ok(())
+    fn queued(&self) -> usize {
+        FrameWriter::queued(self)
+    }
+    fn flush(&mut self) -> Result<()> {
+        FrameWriter::flush(self)
+    }
+    fn send(&mut self, payload: &[u8]) -> Result<()> {
+        FrameWriter::send(self, payload)
+    }
+    fn close(&mut self) -> Result<()> {
+        FrameWriter::flush(self)
+    }
 }
 
 /// The process's stdin and stdout as a host's reader and writer of frames, for a loop of

@@ -11,6 +11,7 @@
 //! | a host's main loop, with the error handling every host needs | [`Server`] |
 //! | a host loop of your own over stdin/stdout | [`stdio`], [`FrameReader`], [`FrameWriter`] |
 //! | replies written on a second core while the next messages are read | [`WriterThread`] |
+//! | code that runs over either writer, chosen at run time | [`Outbound`] |
 //! | frames out of a buffer you own, no copy, no allocation | [`decode_frame`], [`SliceFrames`] |
 //! | frames out of a stream you feed yourself | [`FrameDecoder`] |
 //! | frames into a buffer | [`encode_header`], [`encode_frame`], [`encode_json`] |
@@ -61,18 +62,28 @@
 //! [`FrameReader`] and [`FrameWriter`], from [`stdio`], are the parts it is made of, for
 //! a loop of your own: treat [`Error::Disconnected`] as a normal end, and go on after an
 //! error that is not [fatal](Error::is_fatal).
+//!
+//! # Names
+//!
+//! `stdio` always means this process's stdin and stdout, set up by [`HostStdio`] with
+//! its defaults: [`stdio`] (a reader and a writer of frames), [`Server::stdio`],
+//! [`Chunked::stdio`](chunked::Chunked::stdio), and in the async API
+//! `nmframe::tokio::stdio` and `nmframe::tokio::Chunked::stdio`. For a setup of your
+//! own, [`HostStdio::open`] (blocking) or `nmframe::tokio::open` (async) gives the two
+//! ends, and [`Server::stdio_with`] a server over them.
 
 mod caller;
 pub mod chunked;
 mod decode;
 mod encode;
 mod error;
+mod host_stdio;
 mod io;
 mod json;
 mod limits;
+mod outbound;
 mod scan;
 mod serve;
-mod stdio;
 mod threaded;
 #[cfg(feature = "tokio")]
 pub mod tokio;
@@ -80,20 +91,19 @@ mod transfer;
 mod validate;
 
 pub use caller::{Browser, Caller};
-pub use decode::{
-    Decoded, FrameDecoder, MIN_READ, READ_CHUNK, SliceFrames, decode_frame, frame_len,
-};
+pub use decode::{Decoded, FrameDecoder, SliceFrames, decode_frame, frame_len};
 pub use encode::{FrameBuffer, encode_frame, encode_header, encode_json};
-pub use error::{Error, Result, header_looks_like_text};
+pub use error::{Error, Result};
+pub use host_stdio::{HostStdin, HostStdio, HostStdout};
 pub use io::{FrameReader, FrameWriter, WaitReadable, stdio};
 pub use json::{Document, JsonDecoder, OwnedDocument, TREE_DEPTH_LIMIT};
 pub use limits::{
     CHROMIUM_MAX_BROWSER_TO_HOST, Cap, Direction, HEADER_LEN, Limits, MAX_BROWSER_TO_HOST,
     MAX_HOST_TO_BROWSER, Role,
 };
+pub use outbound::Outbound;
 pub use scan::{Cut, FrameScanner, Scanned};
 pub use serve::{BoxError, Message, Server, Skipped};
-pub use stdio::{HostStdin, HostStdio, HostStdout};
 pub use threaded::WriterThread;
 
 /// The simd-json this crate decodes with, for its value traits

@@ -8,10 +8,10 @@ use bytes::BytesMut;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::host_stdio::{HostStdin, HostStdio, HostStdout};
 use crate::io::{FrameReader, FrameWriter};
 use crate::json::{Document, JsonDecoder};
 use crate::limits::Limits;
-use crate::stdio::{HostStdin, HostStdio, HostStdout};
 
 /// The error a [`Server`] handler returns: any error, so that `?` works on nmframe's
 /// own and on the application's.
@@ -172,7 +172,7 @@ impl<'h, R, W: Write> fmt::Debug for Server<'h, R, W> {
 }
 
 impl Server<'_, HostStdin, HostStdout> {
-    /// A server on the process's stdin and stdout, set up as [`crate::stdio`] does
+    /// A server on the process's stdin and stdout, set up as [`crate::host_stdio`] does
     /// (stdout guard on: `println!` goes to the browser's log).
     ///
     /// ```no_run

@@ -11,8 +11,9 @@ use serde::Serialize;
 
 use crate::encode::encode_json;
 use crate::error::{Error, KeptIo, Result};
-use crate::io::{FrameWriter, write_all_vectored};
-use crate::limits::{Cap, HEADER_LEN};
+use crate::io::FrameWriter;
+use crate::limits::Cap;
+use crate::outbound::{COPY_BELOW, Job, Outbound, write_all_vectored};
 
 /// Jobs handed to the writing thread at most: the bound on what is in flight when the
 /// browser stops reading (two batches, or two frames, plus the one being written).
@@ -83,16 +84,6 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// What the writing thread writes, in order.
-#[derive(Debug)]
-enum Job {
-    /// Whole frames, headers included, queued by [`WriterThread::queue`]. The buffer
-    /// comes back emptied for reuse.
-    Batch(Vec<u8>),
-    /// One frame written from where it lies: a large payload is not copied.
-    Frame([u8; HEADER_LEN], Bytes),
-}
-
 /// A [`FrameWriter`] moved onto a thread of its own, made by
 /// [`FrameWriter::spawn_thread`].
 ///
@@ -144,7 +135,7 @@ pub struct WriterThread<W> {
 }
 
 impl<W: Write + Send + 'static> WriterThread<W> {
-    pub(crate) fn spawn(writer: FrameWriter<W>) -> io::Result<Self> {
+    fn spawn(writer: FrameWriter<W>) -> io::Result<Self> {
         let (checker, inner, queued) = writer.into_parts();
         let mut spent = VecDeque::with_capacity(BUFFERS);
         spent.extend((1..BUFFERS).map(|_| Vec::new()));
@@ -330,6 +321,49 @@ impl<W: Write + Send + 'static> WriterThread<W> {
             }
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    }
+}
+
+impl<W: Write + Send + 'static> FrameWriter<W> {
+    /// Moves the writer onto a thread of its own: see [`WriterThread`]. Frames queued
+    /// so far go out first. Worth it where a second core is there to overlap reading
+    /// with writing; a host on one core, or one that wants no thread, keeps the
+    /// `FrameWriter`.
+    ///
+    /// # Errors
+    ///
+    /// When the thread cannot be started.
+    pub fn spawn_thread(self) -> io::Result<WriterThread<W>> {
+        WriterThread::spawn(self)
+    }
+}
+
+impl<W: Write + Send + 'static> Outbound for WriterThread<W> {
+    fn cap(&self) -> Cap {
+        WriterThread::cap(self)
+    }
+    fn queue(&mut self, payload: &[u8]) -> Result<()> {
+        WriterThread::queue(self, payload)
+    }
+    fn queue_frame(&mut self, frame: Bytes) -> Result<()> {
+        if frame.len() < COPY_BELOW {
+            WriterThread::queue(self, &frame)
+        } else {
+            WriterThread::send_frame(self, frame)
+        }
+    }
+    fn queued(&self) -> usize {
+        WriterThread::queued(self)
+    }
+    fn flush(&mut self) -> Result<()> {
+        WriterThread::flush(self)
+    }
+    fn check(&mut self) -> Result<()> {
+        WriterThread::check(self)
+    }
+    fn close(&mut self) -> Result<()> {
+        WriterThread::flush(self)?;
+        self.stop().map(drop)
     }
 }
 

@@ -331,8 +331,7 @@ fn is_special(b: u8) -> bool {
 }
 
 /// The offset of the first special byte in `s`, or `s.len()`. The reference every
-/// faster search is tested against.
-#[cfg_attr(not(test), allow(dead_code))]
+/// faster search is tested against, and the tail of each of them.
 fn find_special_naive(s: &[u8]) -> usize {
     s.iter().position(|&b| is_special(b)).unwrap_or(s.len())
 }
@@ -351,7 +350,7 @@ fn find_special(s: &[u8]) -> usize {
 }
 
 /// Eight bytes at a time in a `u64`: for targets without the SIMD path.
-#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+#[cfg(any(test, not(target_arch = "x86_64")))]
 fn find_special_swar(s: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -682,6 +681,7 @@ mod tests {
 
     proptest! {
         #[test]
+        #[cfg_attr(miri, ignore = "proptest's generator is too slow interpreted: the native run covers it")]
         fn leading_digits_agrees_with_counting(bytes in prop::array::uniform8(prop_oneof![3 => b'0'..=b'9', 1 => any::<u8>()])) {
             // Only bytes that valid UTF-8 can hold: up to 0xF4.
             let bytes = bytes.map(|b| b.min(0xF4));
@@ -690,6 +690,7 @@ mod tests {
         }
 
         #[test]
+        #[cfg_attr(miri, ignore = "proptest's generator is too slow interpreted: the native run covers it")]
         fn every_search_agrees_with_the_naive_one(bytes in specials(), start in 0usize..64) {
             let s = &bytes[start.min(bytes.len())..];
             let expected = find_special_naive(s);
@@ -705,6 +706,7 @@ mod tests {
         }
 
         #[test]
+        #[cfg_attr(miri, ignore = "proptest's generator is too slow interpreted: the native run covers it")]
         fn a_lone_special_is_found_wherever_it_is(len in 0usize..300, at in 0usize..300, special in prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x20]) {
             let mut s = vec![b'a'; len];
             if at < len {

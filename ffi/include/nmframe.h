@@ -270,28 +270,6 @@ typedef struct nmf_doc nmf_doc;
 typedef struct nmf_host nmf_host;
 
 /**
- * Where one frame sits in a caller's buffer, as found by [`nmf_frame_parse`].
- */
-typedef struct nmf_frame {
-  /**
-   * Offset of the payload in the buffer (always `NMF_HEADER_LEN` when found).
-   */
-  size_t payload_offset;
-  /**
-   * Length of the payload.
-   */
-  size_t payload_len;
-  /**
-   * Bytes the whole frame takes: header plus payload. Advance by this much.
-   */
-  size_t consumed;
-  /**
-   * With `NMF_NEED_MORE`: the least number of further bytes needed.
-   */
-  size_t needed;
-} nmf_frame;
-
-/**
  * A view of one JSON value. Only the fields its `type` names are meaningful; the
  * others are zero.
  */
@@ -325,6 +303,28 @@ typedef struct nmf_value {
    */
   size_t length;
 } nmf_value;
+
+/**
+ * Where one frame sits in a caller's buffer, as found by [`nmf_frame_parse`].
+ */
+typedef struct nmf_frame {
+  /**
+   * Offset of the payload in the buffer (always `NMF_HEADER_LEN` when found).
+   */
+  size_t payload_offset;
+  /**
+   * Length of the payload.
+   */
+  size_t payload_len;
+  /**
+   * Bytes the whole frame takes: header plus payload. Advance by this much.
+   */
+  size_t consumed;
+  /**
+   * With `NMF_NEED_MORE`: the least number of further bytes needed.
+   */
+  size_t needed;
+} nmf_frame;
 
 /**
  * Who started the host, from its command line. Strings are owned by the host and
@@ -362,63 +362,6 @@ extern "C" {
  * The library's version, `"MAJOR.MINOR.PATCH"`, a static string.
  */
 const char *nmf_version(void);
-
-/**
- * A static, NUL-terminated description of a status, such as `"frame too large"`.
- * Unknown numbers give `"unknown status"`.
- */
-const char *nmf_status_str(int status);
-
-/**
- * Finds the frame at the start of `buf` without copying or allocating.
- *
- * `role` is the side the caller plays (an `nmf_role`): a host parses browser → host
- * frames, capped at `max_len` (0: the protocol's limit for that direction, larger
- * values clamped to it).
- *
- * Returns `NMF_OK` with the payload's place in `out`, or `NMF_NEED_MORE` with `out`
- * written in full (`needed` is the least number of further bytes, the other fields
- * 0), or `NMF_FRAME_TOO_LARGE` when the header announces more than the cap (checked
- * as soon as the four header bytes are there; `out` untouched). An unknown role is
- * `NMF_INVALID_ARGUMENT`.
- *
- * # Safety
- *
- * `buf` is NULL with `len` 0, or valid for reads of `len` bytes; `out` is valid for a
- * write of one `nmf_frame`.
- */
-enum nmf_status nmf_frame_parse(const uint8_t *buf,
-                                size_t len,
-                                uint32_t role,
-                                uint32_t max_len,
-                                struct nmf_frame *out);
-
-/**
- * Writes the 4-byte header (native byte order) for a payload of `payload_len` bytes
- * into `out`, after checking it against the cap of the direction `role` writes (a host
- * writes host → browser frames): `max_len`, 0 meaning the protocol's limit for that
- * direction, larger values clamped to it. An empty payload is `NMF_EMPTY_FRAME`, an
- * oversized one `NMF_FRAME_TOO_LARGE`, an unknown role `NMF_INVALID_ARGUMENT`; `out`
- * is then untouched.
- *
- * # Safety
- *
- * `out` is valid for writes of `NMF_HEADER_LEN` (4) bytes.
- */
-enum nmf_status nmf_header_write(size_t payload_len, uint32_t role, uint32_t max_len, uint8_t *out);
-
-/**
- * Checks that `buf` holds one valid UTF-8 JSON text: `NMF_OK`, `NMF_INVALID_UTF8` or
- * `NMF_INVALID_JSON` (an empty buffer is invalid JSON). The buffer is not modified.
- * It accepts what a browser's `JSON.parse` accepts: nesting of any depth, numbers of
- * any magnitude. For the offset and reason of a failure, parse with an `nmf_doc` and
- * read its last error. Buffers are reused per thread: no allocation once warm.
- *
- * # Safety
- *
- * `buf` is NULL with `len` 0, or valid for reads of `len` bytes.
- */
-enum nmf_status nmf_json_validate(const uint8_t *buf, size_t len);
 
 /**
  * Makes a decoder for `role` (an `nmf_role`: `NMF_ROLE_HOST` reads browser → host
@@ -581,6 +524,57 @@ enum nmf_status nmf_doc_get(struct nmf_doc *doc,
 const char *nmf_doc_last_error(const struct nmf_doc *doc);
 
 /**
+ * Finds the frame at the start of `buf` without copying or allocating.
+ *
+ * `role` is the side the caller plays (an `nmf_role`): a host parses browser → host
+ * frames, capped at `max_len` (0: the protocol's limit for that direction, larger
+ * values clamped to it).
+ *
+ * Returns `NMF_OK` with the payload's place in `out`, or `NMF_NEED_MORE` with `out`
+ * written in full (`needed` is the least number of further bytes, the other fields
+ * 0), or `NMF_FRAME_TOO_LARGE` when the header announces more than the cap (checked
+ * as soon as the four header bytes are there; `out` untouched). An unknown role is
+ * `NMF_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ *
+ * `buf` is NULL with `len` 0, or valid for reads of `len` bytes; `out` is valid for a
+ * write of one `nmf_frame`.
+ */
+enum nmf_status nmf_frame_parse(const uint8_t *buf,
+                                size_t len,
+                                uint32_t role,
+                                uint32_t max_len,
+                                struct nmf_frame *out);
+
+/**
+ * Writes the 4-byte header (native byte order) for a payload of `payload_len` bytes
+ * into `out`, after checking it against the cap of the direction `role` writes (a host
+ * writes host → browser frames): `max_len`, 0 meaning the protocol's limit for that
+ * direction, larger values clamped to it. An empty payload is `NMF_EMPTY_FRAME`, an
+ * oversized one `NMF_FRAME_TOO_LARGE`, an unknown role `NMF_INVALID_ARGUMENT`; `out`
+ * is then untouched.
+ *
+ * # Safety
+ *
+ * `out` is valid for writes of `NMF_HEADER_LEN` (4) bytes.
+ */
+enum nmf_status nmf_header_write(size_t payload_len, uint32_t role, uint32_t max_len, uint8_t *out);
+
+/**
+ * Checks that `buf` holds one valid UTF-8 JSON text: `NMF_OK`, `NMF_INVALID_UTF8` or
+ * `NMF_INVALID_JSON` (an empty buffer is invalid JSON). The buffer is not modified.
+ * It accepts what a browser's `JSON.parse` accepts: nesting of any depth, numbers of
+ * any magnitude. For the offset and reason of a failure, parse with an `nmf_doc` and
+ * read its last error. Buffers are reused per thread: no allocation once warm.
+ *
+ * # Safety
+ *
+ * `buf` is NULL with `len` 0, or valid for reads of `len` bytes.
+ */
+enum nmf_status nmf_json_validate(const uint8_t *buf, size_t len);
+
+/**
  * Takes over the process's stdin and stdout as a native-messaging host.
  *
  * - `argc`/`argv`: `main`'s arguments, parsed for the caller's identity (see
@@ -740,6 +734,12 @@ bool nmf_host_has_message(const struct nmf_host *host);
  * `host` is NULL (an empty string is returned) or a live host.
  */
 const char *nmf_host_last_error(const struct nmf_host *host);
+
+/**
+ * A static, NUL-terminated description of a status, such as `"frame too large"`.
+ * Unknown numbers give `"unknown status"`.
+ */
+const char *nmf_status_str(int status);
 
 #ifdef __cplusplus
 }  // extern "C"

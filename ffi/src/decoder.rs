@@ -5,8 +5,9 @@ use std::ffi::c_char;
 use bytes::BytesMut;
 use nmframe::FrameDecoder;
 
+use crate::handle::{Handle, ask_handle, free_handle, last_error_of, new_handle, with_handle};
 use crate::nmf_status::{self, *};
-use crate::{Handle, LastError, size_t, with_handle};
+use crate::{LastError, size_t};
 
 /// A streaming frame decoder that owns its buffer. Bytes go in without a copy: ask for
 /// writable space with `nmf_decoder_buffer`, `read()` into it, and report the count
@@ -20,7 +21,10 @@ pub struct nmf_decoder {
 }
 
 impl Handle for nmf_decoder {
-    fn last_error(&mut self) -> &mut LastError {
+    fn last_error(&self) -> &LastError {
+        &self.last_error
+    }
+    fn last_error_mut(&mut self) -> &mut LastError {
         &mut self.last_error
     }
 }
@@ -40,25 +44,19 @@ pub unsafe extern "C" fn nmf_decoder_new(
     max_len: u32,
     out: *mut *mut nmf_decoder,
 ) -> nmf_status {
-    crate::boundary(|| {
-        let Some(mut limits) = crate::role_limits(role) else {
-            return NMF_INVALID_ARGUMENT;
-        };
-        if out.is_null() {
-            return NMF_INVALID_ARGUMENT;
-        }
+    let make = || {
+        let mut limits = crate::role_limits(role).ok_or(NMF_INVALID_ARGUMENT)?;
         if max_len != 0 {
             limits = limits.with_max_inbound(max_len);
         }
-        let decoder = Box::new(nmf_decoder {
+        Ok(nmf_decoder {
             inner: FrameDecoder::new(limits),
             current: None,
             last_error: LastError::default(),
-        });
-        // SAFETY: `out` is non-NULL and valid for a write by the caller's contract.
-        unsafe { out.write(Box::into_raw(decoder)) };
-        NMF_OK
-    })
+        })
+    };
+    // SAFETY: the caller's contract on `out`.
+    unsafe { new_handle(out, make) }
 }
 
 /// Frees a decoder and every view it handed out. NULL does nothing.
@@ -68,11 +66,8 @@ pub unsafe extern "C" fn nmf_decoder_new(
 /// `decoder` is NULL or a decoder from `nmf_decoder_new` not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_decoder_free(decoder: *mut nmf_decoder) {
-    if !decoder.is_null() {
-        // SAFETY: made by Box::into_raw in nmf_decoder_new, freed once by contract.
-        // Dropping frees memory only and cannot panic.
-        drop(unsafe { Box::from_raw(decoder) });
-    }
+    // SAFETY: the caller's contract on `decoder`.
+    unsafe { free_handle(decoder) }
 }
 
 /// Hands out writable space of at least `min_len` bytes at the end of the buffer (at
@@ -224,8 +219,8 @@ pub unsafe extern "C" fn nmf_decoder_finish(decoder: *mut nmf_decoder) -> nmf_st
 /// `decoder` is NULL (0 is returned) or a live decoder.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_decoder_buffered(decoder: *const nmf_decoder) -> size_t {
-    // SAFETY: NULL or live, by the caller's contract; only read.
-    unsafe { decoder.as_ref() }.map_or(0, |d| d.inner.buffered())
+    // SAFETY: the caller's contract on `decoder`.
+    unsafe { ask_handle(decoder, 0, |d| d.inner.buffered()) }
 }
 
 /// The last failure on this decoder, in words with its numbers (sizes, limits,
@@ -237,6 +232,6 @@ pub unsafe extern "C" fn nmf_decoder_buffered(decoder: *const nmf_decoder) -> si
 /// `decoder` is NULL (an empty string is returned) or a live decoder.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_decoder_last_error(decoder: *const nmf_decoder) -> *const c_char {
-    // SAFETY: NULL or live, by the caller's contract; only read.
-    unsafe { decoder.as_ref() }.map_or(c"".as_ptr(), |d| d.last_error.as_ptr())
+    // SAFETY: the caller's contract on `decoder`.
+    unsafe { last_error_of(decoder) }
 }

@@ -6,8 +6,9 @@ use nmframe::OwnedDocument;
 use nmframe::simd_json::prelude::*;
 use nmframe::simd_json::{StaticNode, ValueType, tape};
 
+use crate::handle::{Handle, free_handle, last_error_of, new_handle, with_handle};
 use crate::nmf_status::{self, *};
-use crate::{Handle, LastError, size_t, with_handle};
+use crate::{LastError, size_t};
 
 /// A reusable JSON document. `nmf_doc_parse` copies the text into the document (the
 /// caller's buffer is neither rewritten nor kept), and values looked up with
@@ -18,7 +19,10 @@ pub struct nmf_doc {
 }
 
 impl Handle for nmf_doc {
-    fn last_error(&mut self) -> &mut LastError {
+    fn last_error(&self) -> &LastError {
+        &self.last_error
+    }
+    fn last_error_mut(&mut self) -> &mut LastError {
         &mut self.last_error
     }
 }
@@ -147,18 +151,14 @@ impl AsStaticNode for tape::Value<'_, '_> {
 /// `out` is valid for a write of one pointer. Free with `nmf_doc_free`.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_doc_new(out: *mut *mut nmf_doc) -> nmf_status {
-    crate::boundary(|| {
-        if out.is_null() {
-            return NMF_INVALID_ARGUMENT;
-        }
-        let doc = Box::new(nmf_doc {
+    let make = || {
+        Ok(nmf_doc {
             doc: OwnedDocument::new(),
             last_error: LastError::default(),
-        });
-        // SAFETY: non-NULL and valid for a write by the caller's contract.
-        unsafe { out.write(Box::into_raw(doc)) };
-        NMF_OK
-    })
+        })
+    };
+    // SAFETY: the caller's contract on `out`.
+    unsafe { new_handle(out, make) }
 }
 
 /// Frees a document. NULL does nothing.
@@ -168,10 +168,8 @@ pub unsafe extern "C" fn nmf_doc_new(out: *mut *mut nmf_doc) -> nmf_status {
 /// `doc` is NULL or a document from `nmf_doc_new` not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_doc_free(doc: *mut nmf_doc) {
-    if !doc.is_null() {
-        // SAFETY: made by Box::into_raw in nmf_doc_new, freed once by contract.
-        drop(unsafe { Box::from_raw(doc) });
-    }
+    // SAFETY: the caller's contract on `doc`.
+    unsafe { free_handle(doc) }
 }
 
 /// Parses `len` bytes of JSON at `json` into the document, replacing what it held.
@@ -258,6 +256,6 @@ pub unsafe extern "C" fn nmf_doc_get(
 /// `doc` is NULL (an empty string is returned) or a live document.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_doc_last_error(doc: *const nmf_doc) -> *const c_char {
-    // SAFETY: NULL or live, by the caller's contract; only read.
-    unsafe { doc.as_ref() }.map_or(c"".as_ptr(), |d| d.last_error.as_ptr())
+    // SAFETY: the caller's contract on `doc`.
+    unsafe { last_error_of(doc) }
 }

@@ -1,16 +1,15 @@
 //! `nmf_host`: the common case, a host on its own stdin and stdout.
 
-use std::ffi::{CStr, CString, c_char, c_int};
+use std::ffi::{CStr, c_char, c_int};
 
 use bytes::BytesMut;
-use nmframe::chunked::{ChunkOptions, Chunked, Incoming, Outbound};
-use nmframe::{
-    Browser, Caller, Error, FrameReader, FrameWriter, HostStdin, HostStdio, HostStdout, Limits,
-    WriterThread,
-};
+use nmframe::chunked::{ChunkOptions, Chunked, Incoming};
+use nmframe::{Caller, Error, FrameReader, FrameWriter, HostStdin, HostStdio, Limits, Outbound};
 
+use crate::caller::{CallerStrings, nmf_caller};
+use crate::handle::{Handle, ask_handle, free_handle, last_error_of, new_handle, with_handle};
 use crate::nmf_status::{self, *};
-use crate::{Handle, LastError, size_t, with_handle};
+use crate::{LastError, size_t};
 
 /// `nmf_host_new` flag: ask for the stdout guard explicitly (it is on by default). The
 /// guard moves the real stdout to a private descriptor and points descriptor 1 at
@@ -47,61 +46,9 @@ pub const NMF_HOST_CHUNKED: u32 = 8;
 const KNOWN_FLAGS: u32 =
     NMF_HOST_GUARD_STDOUT | NMF_HOST_WRITER_THREAD | NMF_HOST_NO_GUARD_STDOUT | NMF_HOST_CHUNKED;
 
-/// Where replies go: written by the calling thread, or by the host's writer thread.
-enum Writer {
-    Direct(FrameWriter<HostStdout>),
-    Threaded(WriterThread<HostStdout>),
-}
-
-impl Writer {
-    fn send(&mut self, payload: &[u8]) -> nmframe::Result<()> {
-        match self {
-            Writer::Direct(w) => w.send(payload),
-            Writer::Threaded(w) => w.queue(payload).and_then(|()| w.flush()),
-        }
-    }
-
-    fn queue(&mut self, payload: &[u8]) -> nmframe::Result<()> {
-        match self {
-            Writer::Direct(w) => w.queue(payload),
-            Writer::Threaded(w) => w.queue(payload),
-        }
-    }
-
-    fn flush(&mut self) -> nmframe::Result<()> {
-        match self {
-            Writer::Direct(w) => w.flush(),
-            Writer::Threaded(w) => w.flush(),
-        }
-    }
-
-    /// The error that stopped the writer thread, without waiting; a direct writer
-    /// reports its failures from the call that failed.
-    fn check(&mut self) -> nmframe::Result<()> {
-        match self {
-            Writer::Direct(_) => Ok(()),
-            Writer::Threaded(w) => w.check(),
-        }
-    }
-}
-
-impl Outbound for Writer {
-    fn max_frame(&self) -> usize {
-        match self {
-            Writer::Direct(w) => w.cap().max as usize,
-            Writer::Threaded(w) => w.cap().max as usize,
-        }
-    }
-    fn send(&mut self, payload: &[u8]) -> nmframe::Result<()> {
-        Writer::send(self, payload)
-    }
-    fn queue(&mut self, payload: &[u8]) -> nmframe::Result<()> {
-        Writer::queue(self, payload)
-    }
-    fn flush(&mut self) -> nmframe::Result<()> {
-        Writer::flush(self)
-    }
-}
+/// Where replies go: written by the calling thread (a `FrameWriter`), or by the host's
+/// writer thread (a `WriterThread`), chosen by `nmf_host_new`'s flags.
+type Writer = Box<dyn Outbound>;
 
 /// The host's streams: frames as they come, or whole messages of any size.
 #[allow(
@@ -149,75 +96,11 @@ pub struct nmf_host {
 }
 
 impl Handle for nmf_host {
-    fn last_error(&mut self) -> &mut LastError {
+    fn last_error(&self) -> &LastError {
+        &self.last_error
+    }
+    fn last_error_mut(&mut self) -> &mut LastError {
         &mut self.last_error
-    }
-}
-
-/// The browser family that started the host.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum nmf_browser {
-    /// Neither browser's command-line convention matched.
-    NMF_BROWSER_UNKNOWN = 0,
-    /// Chromium, Chrome, Edge, Brave...
-    NMF_BROWSER_CHROMIUM = 1,
-    /// Firefox.
-    NMF_BROWSER_FIREFOX = 2,
-}
-
-/// Who started the host, from its command line. Strings are owned by the host and
-/// valid until `nmf_host_free`; absent ones are NULL.
-#[repr(C)]
-#[derive(Clone, Copy, Debug)]
-pub struct nmf_caller {
-    /// Which convention the arguments follow.
-    pub browser: nmf_browser,
-    /// Chromium: the calling extension's origin, `chrome-extension://<id>/`.
-    pub origin: *const c_char,
-    /// Firefox: the absolute path of the host manifest.
-    pub manifest_path: *const c_char,
-    /// The extension's id (Chromium: from the origin; Firefox: `argv[2]`).
-    pub extension_id: *const c_char,
-    /// Chromium on Windows: the calling window's handle, from `--parent-window=`; 0
-    /// when absent (no window has handle 0).
-    pub parent_window: u64,
-}
-
-struct CallerStrings {
-    browser: nmf_browser,
-    origin: Option<CString>,
-    manifest_path: Option<CString>,
-    extension_id: Option<CString>,
-    parent_window: u64,
-}
-
-impl CallerStrings {
-    fn new(caller: Caller) -> Self {
-        // Argument strings come from C strings, so they hold no NUL.
-        let c = |s: Option<String>| s.and_then(|s| CString::new(s).ok());
-        CallerStrings {
-            browser: match caller.browser {
-                Browser::Chromium => nmf_browser::NMF_BROWSER_CHROMIUM,
-                Browser::Firefox => nmf_browser::NMF_BROWSER_FIREFOX,
-                Browser::Unknown => nmf_browser::NMF_BROWSER_UNKNOWN,
-            },
-            origin: c(caller.origin),
-            manifest_path: c(caller.manifest_path),
-            extension_id: c(caller.extension_id),
-            parent_window: caller.parent_window.unwrap_or(0),
-        }
-    }
-
-    fn view(&self) -> nmf_caller {
-        let p = |s: &Option<CString>| s.as_deref().map_or(std::ptr::null(), CStr::as_ptr);
-        nmf_caller {
-            browser: self.browser,
-            origin: p(&self.origin),
-            manifest_path: p(&self.manifest_path),
-            extension_id: p(&self.extension_id),
-            parent_window: self.parent_window,
-        }
     }
 }
 
@@ -252,21 +135,21 @@ pub unsafe extern "C" fn nmf_host_new(
     max_inbound: u32,
     out: *mut *mut nmf_host,
 ) -> nmf_status {
-    crate::boundary(|| {
+    let make = || {
         let guard_flags = NMF_HOST_GUARD_STDOUT | NMF_HOST_NO_GUARD_STDOUT;
-        if out.is_null() || flags & !KNOWN_FLAGS != 0 || flags & guard_flags == guard_flags {
-            return NMF_INVALID_ARGUMENT;
+        if flags & !KNOWN_FLAGS != 0 || flags & guard_flags == guard_flags {
+            return Err(NMF_INVALID_ARGUMENT);
         }
         let caller = if argv.is_null() {
             Caller::from_env()
         } else {
             let Ok(argc) = usize::try_from(argc) else {
-                return NMF_INVALID_ARGUMENT;
+                return Err(NMF_INVALID_ARGUMENT);
             };
             // SAFETY: `argv` holds `argc` pointers by the caller's contract.
             let argv = unsafe { std::slice::from_raw_parts(argv, argc) };
             if argv.iter().any(|a| a.is_null()) {
-                return NMF_INVALID_ARGUMENT;
+                return Err(NMF_INVALID_ARGUMENT);
             }
             // SAFETY: each is a NUL-terminated string by the caller's contract.
             Caller::from_args(
@@ -286,7 +169,7 @@ pub unsafe extern "C" fn nmf_host_new(
                 // There is no host yet to keep the message on: stderr is where the
                 // browser's log is (and it is open: the set-up makes sure of that).
                 eprint_quietly(&format!("nmf_host_new: {err}"));
-                return NMF_IO;
+                return Err(NMF_IO);
             }
         };
         let mut limits = Limits::host();
@@ -303,11 +186,11 @@ pub unsafe extern "C" fn nmf_host_new(
         };
         let writer = if flags & NMF_HOST_WRITER_THREAD != 0 {
             match writer.spawn_thread() {
-                Ok(thread) => Writer::Threaded(thread),
-                Err(_) => return NMF_IO,
+                Ok(thread) => Box::new(thread) as Writer,
+                Err(_) => return Err(NMF_IO),
             }
         } else {
-            Writer::Direct(writer)
+            Box::new(writer)
         };
         let reader = FrameReader::new(stdin, limits);
         let io = if flags & NMF_HOST_CHUNKED != 0 {
@@ -319,16 +202,15 @@ pub unsafe extern "C" fn nmf_host_new(
         } else {
             Io::Plain { reader, writer }
         };
-        let host = Box::new(nmf_host {
+        Ok(nmf_host {
             io,
             current: None,
             caller: CallerStrings::new(caller),
             last_error: LastError::default(),
-        });
-        // SAFETY: non-NULL and valid for a write by the caller's contract.
-        unsafe { out.write(Box::into_raw(host)) };
-        NMF_OK
-    })
+        })
+    };
+    // SAFETY: the caller's contract on `out`.
+    unsafe { new_handle(out, make) }
 }
 
 /// Frees the host, closing its copies of stdin and stdout. NULL does nothing.
@@ -338,10 +220,8 @@ pub unsafe extern "C" fn nmf_host_new(
 /// `host` is NULL or a host from `nmf_host_new` not yet freed.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_host_free(host: *mut nmf_host) {
-    if !host.is_null() {
-        // SAFETY: made by Box::into_raw in nmf_host_new, freed once by contract.
-        drop(unsafe { Box::from_raw(host) });
-    }
+    // SAFETY: the caller's contract on `host`.
+    unsafe { free_handle(host) }
 }
 
 /// Who started the host. Always succeeds on a live host.
@@ -609,11 +489,12 @@ fn or_default_ms(ms: u32, default: std::time::Duration) -> std::time::Duration {
 /// `host` is NULL (false) or a live host.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_host_has_message(host: *const nmf_host) -> bool {
-    // SAFETY: NULL or live, by the caller's contract; only read.
-    unsafe { host.as_ref() }.is_some_and(|h| match &h.io {
+    let ask = |h: &nmf_host| match &h.io {
         Io::Plain { reader, .. } => reader.has_frame(),
         Io::Chunked(c) => c.has_frame(),
-    })
+    };
+    // SAFETY: the caller's contract on `host`.
+    unsafe { ask_handle(host, false, ask) }
 }
 
 /// The last failure on this host, with its numbers; valid until the next call on it.
@@ -624,8 +505,8 @@ pub unsafe extern "C" fn nmf_host_has_message(host: *const nmf_host) -> bool {
 /// `host` is NULL (an empty string is returned) or a live host.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_host_last_error(host: *const nmf_host) -> *const c_char {
-    // SAFETY: NULL or live, by the caller's contract; only read.
-    unsafe { host.as_ref() }.map_or(c"".as_ptr(), |h| h.last_error.as_ptr())
+    // SAFETY: the caller's contract on `host`.
+    unsafe { last_error_of(host) }
 }
 
 /// Writes `line` to stderr, ignoring failure: a diagnostic must never be what stops a

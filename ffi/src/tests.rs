@@ -2,8 +2,9 @@
 //! statuses and last-error text. Everything else is tested through the exports, as C
 //! calls them, in tests/api.rs.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, c_int};
 
+use crate::handle::{ask_handle, boundary, free_handle, new_handle, with_handle};
 use crate::nmf_status::*;
 use crate::*;
 
@@ -46,4 +47,28 @@ fn a_panic_becomes_nmf_panic_and_is_recorded_on_the_handle() {
     assert_eq!(error(doc), "");
     // SAFETY: made by nmf_doc_new, freed once.
     unsafe { nmf_doc_free(doc) };
+}
+
+#[test]
+fn a_panic_in_a_question_or_a_drop_stays_inside_the_boundary() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("forced for the test: a drop that panics");
+        }
+    }
+    let mut out: *mut Bomb = std::ptr::null_mut();
+    // SAFETY: `out` is valid for a write.
+    assert_eq!(unsafe { new_handle(&raw mut out, || Ok(Bomb)) }, NMF_OK);
+    // SAFETY: `out` is a live handle from new_handle.
+    let answer = unsafe { ask_handle(out.cast_const(), 7, |_| -> i32 { panic!("forced") }) };
+    assert_eq!(answer, 7);
+    // SAFETY: as above; freed once. The panic in its drop does not unwind out.
+    unsafe { free_handle(out) };
+    // A handle that cannot be made is the status `make` gives, and nothing written.
+    let mut none: *mut Bomb = std::ptr::null_mut();
+    // SAFETY: `none` is valid for a write.
+    let status = unsafe { new_handle(&raw mut none, || Err(NMF_IO)) };
+    assert_eq!((status, none.is_null()), (NMF_IO, true));
+    assert!(!nmf_status_str(NMF_IO as c_int).is_null());
 }

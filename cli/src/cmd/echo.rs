@@ -1,10 +1,9 @@
 //! `nmframe echo`: the reference echo host.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::thread;
 
-use bytes::Bytes;
-use nmframe::{Error, FrameReader, FrameWriter, Limits, WriterThread};
+use nmframe::{Error, FrameReader, Limits, Outbound};
 
 use crate::out::note;
 use crate::text::json_string;
@@ -37,66 +36,12 @@ fn fnv1a32(bytes: &[u8]) -> u32 {
     })
 }
 
-/// Messages at least this large are written from where they lie instead of being
-/// copied into the reply queue.
-const DIRECT_WRITE: usize = 16 * 1024;
-
-/// What the echo needs of a writer of frames, on this thread or on its own.
-pub trait Replies {
-    /// Writes (or hands over) one frame without copying it.
-    fn send_frame(&mut self, frame: Bytes) -> Result<(), Error>;
-    /// Queues a copy of a frame for the next flush.
-    fn queue(&mut self, payload: &[u8]) -> Result<(), Error>;
-    /// Sends what is queued.
-    fn flush(&mut self) -> Result<(), Error>;
-    /// Bytes queued.
-    fn queued(&self) -> usize;
-    /// Sends what is queued and waits until it is written.
-    fn close(self) -> Result<(), Error>;
-}
-
-impl<W: Write> Replies for FrameWriter<W> {
-    fn send_frame(&mut self, frame: Bytes) -> Result<(), Error> {
-        self.send(&frame) // with anything queued, in one vectored write
-    }
-    fn queue(&mut self, payload: &[u8]) -> Result<(), Error> {
-        FrameWriter::queue(self, payload)
-    }
-    fn flush(&mut self) -> Result<(), Error> {
-        FrameWriter::flush(self)
-    }
-    fn queued(&self) -> usize {
-        FrameWriter::queued(self)
-    }
-    fn close(mut self) -> Result<(), Error> {
-        FrameWriter::flush(&mut self)
-    }
-}
-
-impl<W: Write + Send + 'static> Replies for WriterThread<W> {
-    fn send_frame(&mut self, frame: Bytes) -> Result<(), Error> {
-        WriterThread::send_frame(self, frame)
-    }
-    fn queue(&mut self, payload: &[u8]) -> Result<(), Error> {
-        WriterThread::queue(self, payload)
-    }
-    fn flush(&mut self) -> Result<(), Error> {
-        WriterThread::flush(self)
-    }
-    fn queued(&self) -> usize {
-        WriterThread::queued(self)
-    }
-    fn close(self) -> Result<(), Error> {
-        self.finish().map(drop)
-    }
-}
-
 /// Echoes every frame `reader` delivers through `writer`, which should check the
 /// JSON (`validate_json`): an invalid message, or one too large to echo, is answered
 /// with an error object giving its size and checksum, and the host goes on.
 pub fn serve_echo<R: Read>(
     mut reader: FrameReader<R>,
-    mut writer: impl Replies,
+    mut writer: impl Outbound,
 ) -> Result<(), Error> {
     loop {
         let frame = match reader.read_frame()? {
@@ -111,12 +56,7 @@ pub fn serve_echo<R: Read>(
         // A reference to the frame, for the error reply: the frame itself may be
         // handed over whole.
         let frame = frame.freeze();
-        let checked = if frame.len() >= DIRECT_WRITE {
-            writer.send_frame(frame.clone())
-        } else {
-            writer.queue(&frame)
-        };
-        match checked {
+        match writer.queue_frame(frame.clone()) {
             Ok(()) => {}
             Err(err) if err.is_disconnect() => return Ok(()),
             Err(err) if err.is_fatal() => return Err(err),

@@ -4,12 +4,13 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::state::{GiveUp, Incoming, Outbound, Plan, State};
+use super::state::{GiveUp, Incoming, Plan, State};
 use super::{ChunkOptions, Parts, is_envelope};
 use crate::error::{Error, Result};
+use crate::host_stdio::{HostStdin, HostStdout};
 use crate::io::{FrameReader, FrameWriter, Timed, WaitReadable};
 use crate::limits::Limits;
-use crate::stdio::{HostStdin, HostStdout};
+use crate::outbound::Outbound;
 
 /// A host's endpoint for messages of any size, in both directions: the blocking
 /// counterpart of the extension's `NativePort`. See the [module](super) for an example.
@@ -29,14 +30,14 @@ pub struct Chunked<R: WaitReadable, W: Outbound> {
 pub type StdioChunked = Chunked<HostStdin, FrameWriter<HostStdout>>;
 
 impl StdioChunked {
-    /// The process's stdin and stdout, set up as [`crate::stdio`] does, with the
+    /// The process's stdin and stdout, set up as [`crate::host_stdio`] does, with the
     /// host's limits.
     ///
     /// # Errors
     ///
     /// When stdin or stdout is not open.
     pub fn stdio(options: ChunkOptions) -> Result<Self> {
-        let (reader, writer) = crate::stdio(Limits::host()).map_err(Error::Io)?;
+        let (reader, writer) = crate::io::stdio(Limits::host()).map_err(Error::Io)?;
         Ok(Chunked::new(reader, writer, options))
     }
 }
@@ -131,7 +132,7 @@ impl<R: WaitReadable, W: Outbound> Chunked<R, W> {
     /// As [`send_json`](Self::send_json).
     pub fn queue_json(&mut self, json: &[u8]) -> Result<()> {
         self.state.validate(json)?;
-        if json.len() <= self.writer.max_frame() && !is_envelope(json) {
+        if json.len() <= self.writer.cap().max as usize && !is_envelope(json) {
             return self.writer.queue(json);
         }
         self.writer.flush()?;
@@ -148,7 +149,7 @@ impl<R: WaitReadable, W: Outbound> Chunked<R, W> {
     }
 
     fn send_valid(&mut self, json: &[u8]) -> Result<()> {
-        let max_frame = self.writer.max_frame();
+        let max_frame = self.writer.cap().max as usize;
         let Plan::Parts(id) = self.state.plan(json, max_frame) else {
             return self.writer.send(json);
         };

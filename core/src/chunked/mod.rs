@@ -48,7 +48,7 @@ pub use crate::transfer::{TransferCode, TransferError};
 pub use blocking::{Chunked, StdioChunked};
 pub use parts::Parts;
 pub use reassembler::{Accepted, Reassembler};
-pub use state::{Incoming, Outbound};
+pub use state::Incoming;
 pub use wire::{KEY, VERSION, is_envelope};
 
 /// How [`Chunked`] and [`Reassembler`] receive, and how [`Chunked`] sends.

@@ -3,7 +3,6 @@
 //! while a send waits, and the acknowledgements of the message being sent.
 
 use std::collections::VecDeque;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
@@ -13,53 +12,8 @@ use super::reassembler::{Accepted, Reassembler};
 use super::wire::{self, is_envelope};
 use super::{ChunkOptions, Parts};
 use crate::error::{Error, Result};
-use crate::io::FrameWriter;
 use crate::json::JsonDecoder;
 use crate::transfer::{TransferCode, TransferError};
-
-/// Where a [`Chunked`](super::Chunked) endpoint writes: a [`FrameWriter`] or a
-/// [`WriterThread`](crate::WriterThread), or a wrapper of one (the C ABI's host).
-pub trait Outbound {
-    /// The largest payload a frame may carry.
-    fn max_frame(&self) -> usize;
-    /// Queues one frame's payload (checked, copied) and writes everything queued.
-    fn send(&mut self, payload: &[u8]) -> Result<()>;
-    /// Queues one frame's payload, to be written at the next flush or send.
-    fn queue(&mut self, payload: &[u8]) -> Result<()>;
-    /// Writes everything queued.
-    fn flush(&mut self) -> Result<()>;
-}
-
-impl<W: Write> Outbound for FrameWriter<W> {
-    fn max_frame(&self) -> usize {
-        self.cap().max as usize
-    }
-    fn send(&mut self, payload: &[u8]) -> Result<()> {
-        FrameWriter::send(self, payload)
-    }
-    fn queue(&mut self, payload: &[u8]) -> Result<()> {
-        FrameWriter::queue(self, payload)
-    }
-    fn flush(&mut self) -> Result<()> {
-        FrameWriter::flush(self)
-    }
-}
-
-impl<W: Write + Send + 'static> Outbound for crate::WriterThread<W> {
-    fn max_frame(&self) -> usize {
-        self.cap().max as usize
-    }
-    fn send(&mut self, payload: &[u8]) -> Result<()> {
-        crate::WriterThread::queue(self, payload)?;
-        crate::WriterThread::flush(self)
-    }
-    fn queue(&mut self, payload: &[u8]) -> Result<()> {
-        crate::WriterThread::queue(self, payload)
-    }
-    fn flush(&mut self) -> Result<()> {
-        crate::WriterThread::flush(self)
-    }
-}
 
 /// What [`Chunked::recv`](super::Chunked::recv) returns.
 #[derive(Debug)]

@@ -78,5 +78,5 @@ pub use chunked::Chunked;
 pub use codec::FrameCodec;
 pub use read::FrameStream;
 pub use sender::Sender;
-pub use stdio::{Stdin, Stdout, stdio, stdio_with};
+pub use stdio::{Stdin, Stdout, open, stdio};
 pub use write::FrameSink;

@@ -12,24 +12,16 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::FrameSink;
-use super::write::{COPY_BELOW, Spare};
+use super::write::Spare;
 use crate::encode::{encode_header, encode_json};
 use crate::error::{Error, KeptIo, Result};
 use crate::json::JsonDecoder;
 use crate::limits::{Cap, HEADER_LEN};
+use crate::outbound::{COPY_BELOW, Job};
 
 /// Jobs taken from the queue into one flush at most: enough to answer a burst in one
 /// write, few enough that a long burst still goes out as it comes.
 const BATCH_MESSAGES: usize = 256;
-
-/// What goes to the writing task, in order.
-#[derive(Debug)]
-pub(crate) enum Job {
-    /// Whole frames, headers included.
-    Batch(Vec<u8>),
-    /// One frame, written from where it lies when large.
-    Frame([u8; HEADER_LEN], Bytes),
-}
 
 /// Why the writing task stopped, kept for every sender to report.
 #[derive(Debug)]

@@ -9,10 +9,10 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::{FrameSink, FrameStream};
+use crate::host_stdio::HostStdio;
 use crate::limits::Limits;
-use crate::stdio::HostStdio;
 
-/// The host's stdin as an [`AsyncRead`], from [`stdio`] or [`stdio_with`].
+/// The host's stdin as an [`AsyncRead`], from [`stdio`] or [`open`].
 ///
 /// When stdin is a pipe (as every browser starts a host), it is driven by Tokio's
 /// reactor: no thread, and a read can be dropped at any point. Otherwise (a file or a
@@ -29,7 +29,7 @@ enum In {
     Blocking(tokio::fs::File),
 }
 
-/// The host's stdout as an [`AsyncWrite`], from [`stdio`] or [`stdio_with`]: driven
+/// The host's stdout as an [`AsyncWrite`], from [`stdio`] or [`open`]: driven
 /// by the reactor when it is a pipe, through the blocking pool otherwise.
 #[derive(Debug)]
 pub struct Stdout(Out);
@@ -90,14 +90,15 @@ impl Stdout {
 ///
 /// Outside a Tokio runtime with I/O enabled.
 pub fn stdio(limits: Limits) -> io::Result<(FrameStream<Stdin>, FrameSink<Stdout>)> {
-    let (stdin, stdout) = stdio_with(HostStdio::new())?;
+    let (stdin, stdout) = open(HostStdio::new())?;
     let frames = FrameStream::new(stdin, limits);
     #[cfg(unix)]
     let frames = frames.end_on_sigterm()?;
     Ok((frames, FrameSink::new(stdout, limits)))
 }
 
-/// Stdin and stdout set up by `setup`, for the reactor.
+/// Stdin and stdout set up by `setup`, for the reactor: the async counterpart of
+/// [`HostStdio::open`], for a setup other than [`stdio`]'s.
 ///
 /// On Linux each pipe is reopened through `/proc/self/fd` first, so that the
 /// non-blocking mode the reactor needs is set on a description of this process's own:
@@ -112,7 +113,7 @@ pub fn stdio(limits: Limits) -> io::Result<(FrameStream<Stdin>, FrameSink<Stdout
 /// # Panics
 ///
 /// Outside a Tokio runtime with I/O enabled.
-pub fn stdio_with(setup: HostStdio) -> io::Result<(Stdin, Stdout)> {
+pub fn open(setup: HostStdio) -> io::Result<(Stdin, Stdout)> {
     let (stdin, stdout) = setup.open()?;
     Ok((
         Stdin(reader(stdin.into_file())?),

@@ -15,11 +15,7 @@ use crate::encode::encode_json;
 use crate::error::{Error, Result};
 use crate::io::FrameWriter;
 use crate::limits::{Cap, HEADER_LEN, Limits};
-
-/// Payloads from this size up are written from where they lie rather than copied into
-/// the batch (when handed over as [`Bytes`]): below it, one write of a copy costs less
-/// than a write of several pieces.
-pub(crate) const COPY_BELOW: usize = 16 * 1024;
+use crate::outbound::{COPY_BELOW, Job};
 
 /// Bytes queued at which [`Sink::poll_ready`](futures_sink::Sink::poll_ready) writes
 /// before taking more: the bound on what a [`FrameSink`] holds when the browser stops
@@ -268,12 +264,12 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
     }
 
     /// Takes a job from a [`Sender`](super::Sender): its frames were checked there.
-    pub(crate) fn push_job(&mut self, job: super::sender::Job) {
+    pub(crate) fn push_job(&mut self, job: Job) {
         match job {
-            super::sender::Job::Frame(header, payload) => self.push_checked_bytes(header, payload),
+            Job::Frame(header, payload) => self.push_checked_bytes(header, payload),
             // Nothing to write (cannot come from a Sender, which drops empty batches).
-            super::sender::Job::Batch(batch) if batch.is_empty() => {}
-            super::sender::Job::Batch(batch) => {
+            Job::Batch(batch) if batch.is_empty() => {}
+            Job::Batch(batch) => {
                 // Its own slice in the next vectored write: no copy.
                 self.queued += batch.len();
                 self.out.push_back(Out::Batch(batch));
