@@ -7,9 +7,9 @@ use std::thread;
 
 use nmframe::{Error, FrameWriter, JsonDecoder, Limits, MAX_HOST_TO_BROWSER};
 
+use crate::exit::{MISBEHAVED, SETUP};
 use crate::out::{problem, warn};
 use crate::text::to_json_line;
-use crate::{MISBEHAVED, SETUP};
 
 pub(crate) fn cmd_bridge(command: Vec<OsString>) -> u8 {
     let (program, args) = command.split_first().expect("clap requires a command");

@@ -5,9 +5,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::exit::{MISBEHAVED, SETUP};
+use crate::launch::Launch;
 use crate::out::problem;
-use crate::run::{self, Launch, Messages, Settings};
-use crate::{MISBEHAVED, SETUP};
+use crate::session::{self, Messages, Settings};
 
 /// The built-in messages of the demo, with what each shows.
 pub(crate) fn demo_messages() -> Vec<(&'static str, Vec<u8>)> {
@@ -82,7 +83,7 @@ pub(crate) fn demo_one(host: PathBuf, extra_args: Vec<OsString>) -> u8 {
     for (label, msg) in &messages {
         let start = Instant::now();
         let mut out = Vec::new();
-        let outcome = run::run(
+        let outcome = session::run(
             &launch,
             &settings,
             Messages::List(vec![msg.clone()]),
@@ -115,7 +116,7 @@ pub(crate) fn demo_one(host: PathBuf, extra_args: Vec<OsString>) -> u8 {
     let msg = br#"{"cmd":"tick","payload":"0123456789abcdef0123456789abcdef"}"#.to_vec();
     let start = Instant::now();
     let mut out = Vec::new();
-    match run::run(
+    match session::run(
         &launch,
         &settings,
         Messages::List(vec![msg.clone(); count]),

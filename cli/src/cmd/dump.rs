@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use nmframe::{Error, FrameDecoder, JsonDecoder, Limits, Role};
 
+use crate::exit::{MISBEHAVED, SETUP};
 use crate::out::problem;
 use crate::text::{json_string, preview, to_json_line};
-use crate::{MISBEHAVED, SETUP};
 
 pub(crate) fn cmd_dump(file: Option<PathBuf>, role: Role) -> u8 {
     let mut input: Box<dyn io::Read> = match file.as_deref() {

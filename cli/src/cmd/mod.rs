@@ -1,6 +1,5 @@
-//! One module per command. main.rs holds the command line and the dispatch.
-
-use std::path::PathBuf;
+//! One module per command, each the only home of its code: `main` parses the command
+//! line (`args`) and calls the command's entry point here.
 
 pub mod bridge;
 pub mod demo;
@@ -9,11 +8,3 @@ pub mod echo;
 pub mod manifest;
 pub mod run;
 pub mod tap;
-pub mod tap_install;
-pub mod tap_show;
-
-pub(crate) fn home() -> PathBuf {
-    std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."))
-}

@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use nmframe::Browser;
 
-use crate::cmd::home;
-use crate::manifest::{self, Os, Target};
+use crate::args::RunArgs;
+use crate::exit::{MISBEHAVED, SETUP, USAGE};
+use crate::launch::Launch;
 use crate::out::{problem, warn};
-use crate::run::{self, Launch, Messages, Settings};
-use crate::{MISBEHAVED, RunArgs, SETUP, USAGE};
+use crate::registration::home;
+use crate::registration::{self as manifest, Os, Target};
+use crate::session::{self, Messages, RunError, Settings};
 
 pub(crate) fn cmd_run(args: RunArgs) -> u8 {
     let (host, extra_args, manifest_path) = match resolve_run_host(&args) {
@@ -68,7 +70,7 @@ pub(crate) fn cmd_run(args: RunArgs) -> u8 {
         chunked: args.chunked,
     };
     let mut stdout = io::stdout().lock();
-    let outcome = run::run(&launch, &settings, messages, &mut stdout);
+    let outcome = session::run(&launch, &settings, messages, &mut stdout);
     if let Ok(report) = &outcome
         && let Some(status) = report.exit_status.filter(|s| !s.success())
     {
@@ -85,7 +87,7 @@ pub(crate) fn cmd_run(args: RunArgs) -> u8 {
             ));
             MISBEHAVED
         }
-        Err(err @ run::RunError::BadMessage(..)) => {
+        Err(err @ RunError::BadMessage(..)) => {
             problem(&err.to_string());
             USAGE
         }
@@ -141,7 +143,7 @@ pub(crate) fn resolve_run_host(args: &RunArgs) -> Result<Found, (u8, String)> {
                 ),
             ));
         }
-        let host = run::resolve_host(Path::new(&host), path.parent());
+        let host = crate::launch::resolve_host(Path::new(&host), path.parent());
         return Ok((host, args.host.clone(), path));
     }
     let Some((host, extra)) = args.host.split_first() else {

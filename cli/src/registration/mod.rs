@@ -1,11 +1,33 @@
-//! `nmframe manifest`: where each browser looks for host manifests, and the rules it
-//! applies to them.
+//! Registration: where each browser looks for host manifests (folders, registry keys),
+//! and the rules it applies to them. `manifest`, `run --manifest` and `tap install` share
+//! it.
 
 use std::path::{Path, PathBuf};
 
 use nmframe::simd_json::prelude::*;
 use nmframe::{Browser, JsonDecoder};
 use serde::Serialize;
+
+pub(crate) mod registry;
+
+/// The browsers named on the command line; none named means every one (`default_all`)
+/// or Chromium alone.
+pub(crate) fn targets(browser: &[Target], default_all: bool) -> Vec<Target> {
+    if !browser.is_empty() {
+        browser.to_vec()
+    } else if default_all {
+        Target::ALL.to_vec()
+    } else {
+        vec![Target::Chromium]
+    }
+}
+
+/// The user's home folder, where the per-user manifest folders are.
+pub(crate) fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
 
 /// A browser product, which reads host manifests from directories of its own and
 /// follows the rules of its family ([`Browser`]).
@@ -348,7 +370,7 @@ pub fn validate(fields: &Fields, target: Target, os: Os, manifest: Option<&Path>
         // Another OS's path cannot be looked at from here.
         Some(p) if os == Os::current() => {
             // A relative path (Windows) is taken from the manifest's folder.
-            let host = crate::run::resolve_host(Path::new(p), manifest.and_then(Path::parent));
+            let host = crate::launch::resolve_host(Path::new(p), manifest.and_then(Path::parent));
             problems.extend(check_executable(&host))
         }
         Some(_) => {}
@@ -467,7 +489,7 @@ pub fn find(
             return None;
         }
         return registry_search(target, name).into_iter().find_map(|key| {
-            let path = crate::registry::get(&key)?;
+            let path = crate::registration::registry::get(&key)?;
             Some(Found {
                 path: PathBuf::from(path),
                 key: Some(key),

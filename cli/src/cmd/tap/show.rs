@@ -6,9 +6,9 @@ use std::io::{self, BufRead, Write};
 use std::path::Path;
 use std::time::Duration;
 
-use crate::cmd::tap::{Dir, Entry};
+use super::log::{Dir, Entry};
+use crate::exit::{MISBEHAVED, SETUP};
 use crate::out::problem;
-use crate::{MISBEHAVED, SETUP};
 
 /// Prints the timeline of the log at `path` and its diagnosis, one connection after the
 /// other (several tap processes, one per port or `sendNativeMessage`, may write one log at

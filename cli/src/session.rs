@@ -1,10 +1,10 @@
-//! `nmframe run`: start a host exactly as a browser does, talk to it, and hold its
-//! output to the browser's rules.
+//! One session of `nmframe run`: the host started as a browser starts it, messages
+//! written on one thread, its output read and judged on another, and the events of both
+//! turned into replies on stdout and diagnostics on stderr.
 
-use std::ffi::OsString;
 use std::io::{self, BufRead, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ExitStatus};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -14,134 +14,13 @@ use bytes::BytesMut;
 use nmframe::chunked::{Accepted, ChunkOptions, Reassembler};
 use nmframe::{
     Browser, Cap, Decoded, Direction, Error, FrameDecoder, FrameWriter, HEADER_LEN, JsonDecoder,
-    Limits, MAX_HOST_TO_BROWSER, decode_frame,
+    Limits, decode_frame,
 };
 
+use crate::browser::{CHROMIUM_SAYS, EXIT_GRACE, Verdict, judge, oversized};
+use crate::launch::{Launch, relay_stderr};
 use crate::out::{note, problem, stderr_line, warn};
 use crate::text::{preview, to_json_line};
-
-/// How long Chromium waits for a host to exit after closing its stdin before it sends
-/// SIGKILL (Firefox sends SIGTERM at about 3 s).
-pub const EXIT_GRACE: Duration = Duration::from_secs(2);
-
-/// How to start the host.
-#[derive(Clone, Debug)]
-pub struct Launch {
-    /// The browser to imitate: its command line for the host and its rules for the
-    /// host's output. The command line refuses `Unknown`; Chromium's rules would apply.
-    pub browser: Browser,
-    pub host: PathBuf,
-    /// Arguments before the browser's own, e.g. the script for an interpreter.
-    pub extra_args: Vec<OsString>,
-    /// Chromium: `chrome-extension://<id>/`.
-    pub origin: String,
-    /// Firefox: the add-on id.
-    pub extension_id: String,
-    /// Firefox: the manifest path passed as `argv[1]`.
-    pub manifest_path: PathBuf,
-}
-
-impl Launch {
-    /// The host's command line and environment, as the browser sets them up.
-    pub(crate) fn command(&self) -> Command {
-        // A relative path with a folder in it would be looked up after the move into
-        // the host's directory (below): anchor it here first. A bare name is searched
-        // in PATH as usual.
-        let host = if self.host.components().count() > 1 {
-            std::path::absolute(&self.host).unwrap_or_else(|_| self.host.clone())
-        } else {
-            self.host.clone()
-        };
-        // The user's own arguments first: `run -- python3 host.py` is then started as
-        // the kernel starts a `#!` script the browser launches.
-        let mut args = self.extra_args.clone();
-        match self.browser {
-            Browser::Chromium | Browser::Unknown => {
-                args.push(self.origin.clone().into());
-                if cfg!(windows) {
-                    // A service worker's port: there is no window.
-                    args.push("--parent-window=0".into());
-                }
-            }
-            Browser::Firefox => {
-                args.push(self.manifest_path.clone().into());
-                args.push(self.extension_id.clone().into());
-            }
-        }
-        let mut cmd = self.program(&host, &args);
-        // Both browsers start the host in its own directory.
-        if let Some(dir) = host.parent().filter(|d| !d.as_os_str().is_empty()) {
-            cmd.current_dir(dir);
-        }
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd
-    }
-
-    #[cfg(not(windows))]
-    fn program(&self, host: &Path, args: &[OsString]) -> Command {
-        let mut cmd = Command::new(host);
-        cmd.args(args);
-        cmd
-    }
-
-    /// Chromium on Windows starts every host through the command interpreter, as
-    /// `%COMSPEC% /d /s /c "HOST ARGS" < pipe > pipe` (unless the policy
-    /// NativeHostsExecutablesLaunchDirectly is set): `.bat` hosts run, `cmd.exe` is the
-    /// process the browser watches and kills, and the host is its child. Firefox starts
-    /// a program directly (the standard library runs a `.bat` through `cmd.exe` too).
-    #[cfg(windows)]
-    fn program(&self, host: &Path, args: &[OsString]) -> Command {
-        use std::os::windows::process::CommandExt;
-        if self.browser == Browser::Firefox {
-            let mut cmd = Command::new(host);
-            cmd.args(args);
-            return cmd;
-        }
-        let comspec = std::env::var_os("COMSPEC").unwrap_or_else(|| "cmd.exe".into());
-        let mut line = quote_arg(host.as_os_str());
-        for arg in args {
-            line.push(' ');
-            line.push_str(&quote_arg(arg));
-        }
-        let mut cmd = Command::new(comspec);
-        // cmd.exe parses its own command line: `/s /c "..."` strips the outer quotes
-        // and runs the rest as typed.
-        cmd.raw_arg(format!("/d /s /c \"{line}\""));
-        cmd
-    }
-}
-
-/// `arg` quoted for a Windows command line where it needs it (the C runtime's rules:
-/// backslashes before a quote are doubled, a quote is escaped).
-#[cfg(any(windows, test))]
-fn quote_arg(arg: &std::ffi::OsStr) -> String {
-    let arg = arg.to_string_lossy();
-    if !arg.is_empty() && !arg.contains([' ', '\t', '"']) {
-        return arg.into_owned();
-    }
-    let mut out = String::from('"');
-    let mut backslashes = 0;
-    for c in arg.chars() {
-        if c == '\\' {
-            backslashes += 1;
-            continue;
-        }
-        // Backslashes count as escapes only before a quote.
-        let escapes = if c == '"' {
-            backslashes * 2 + 1
-        } else {
-            backslashes
-        };
-        out.extend(std::iter::repeat_n('\\', escapes));
-        backslashes = 0;
-        out.push(c);
-    }
-    out.extend(std::iter::repeat_n('\\', backslashes * 2));
-    out.push('"');
-    out
-}
 
 /// How the session is run.
 #[derive(Clone, Debug)]
@@ -253,7 +132,7 @@ pub fn run(
         .map_err(|e| RunError::Spawn(launch.host.clone(), e))?;
     let started = Instant::now();
     let (tx, rx) = mpsc::channel();
-    relay_stderr(child.stderr.take().expect("piped"));
+    print_stderr(child.stderr.take().expect("piped"));
     let stdin = Arc::new(Mutex::new(Some(FrameWriter::with_cap(
         child.stdin.take().expect("piped"),
         Cap {
@@ -610,7 +489,19 @@ fn spawn_reader(
             let offset = decoder.offset();
             match decoder.decode() {
                 Ok(Some(frame)) => {
-                    for event in judge(browser, frame, offset, &mut json, started) {
+                    let at = started.elapsed();
+                    for verdict in judge(browser, frame, offset, &mut json) {
+                        let event = match verdict {
+                            Verdict::Deliver(reply) => Event::Reply(reply, at),
+                            Verdict::Dropped(why) => Event::Dropped(why),
+                            Verdict::Fatal {
+                                browser_says,
+                                diagnosis,
+                            } => Event::Fatal {
+                                browser_says,
+                                diagnosis,
+                            },
+                        };
                         let fatal = matches!(event, Event::Fatal { .. });
                         if tx.send(event).is_err() || fatal {
                             return;
@@ -667,115 +558,16 @@ fn spawn_reader(
     });
 }
 
-/// What `browser` says when a host announces a reply of `len` bytes, over 1 MiB.
-pub(crate) fn oversized(browser: Browser, len: u64) -> String {
-    match browser {
-        Browser::Chromium | Browser::Unknown => CHROMIUM_SAYS.to_owned(),
-        Browser::Firefox => format!(
-            "Native application tried to send a message of {len} bytes, which exceeds the limit of \
-             {MAX_HOST_TO_BROWSER} bytes."
-        ),
-    }
-}
-
-/// Chromium's one message for every host failure that closes the port.
-pub(crate) const CHROMIUM_SAYS: &str = "Error when communicating with the native messaging host.";
-
-/// What the browser does with one frame from the host (measured: docs/PROTOCOL.md,
-/// "What the browsers do with bad output").
-pub(crate) fn judge(
-    browser: Browser,
-    mut frame: BytesMut,
-    offset: u64,
-    json: &mut JsonDecoder,
-    started: Instant,
-) -> Vec<Event> {
-    let at = started.elapsed();
-    let len = frame.len();
-    let where_ = format!("the {len}-byte frame at offset {offset}");
-    if frame.is_empty() {
-        return vec![match browser {
-            Browser::Chromium | Browser::Unknown => {
-                Event::Dropped(format!("{where_} is empty: Chromium drops it silently"))
-            }
-            Browser::Firefox => fatal_firefox(format!(
-                "{where_} is empty (a host must never send an empty message)"
-            )),
-        }];
-    }
-    if frame.starts_with(b"\xef\xbb\xbf") {
-        return match browser {
-            Browser::Chromium | Browser::Unknown => vec![Event::Dropped(format!(
-                "{where_} starts with a UTF-8 BOM: Chromium drops it silently"
-            ))],
-            Browser::Firefox => {
-                let _ = frame.split_to(3);
-                let mut events = vec![Event::Dropped(format!(
-                    "{where_} starts with a UTF-8 BOM: Firefox strips it"
-                ))];
-                events.extend(judge(browser, frame, offset + 3, json, started));
-                events
-            }
-        };
-    }
-    match json.validate(&frame) {
-        Ok(()) => vec![Event::Reply(frame, at)],
-        Err(Error::InvalidUtf8 { offset: bad }) => {
-            // Both browsers decode with replacement characters and deliver.
-            let lossy = String::from_utf8_lossy(&frame).into_owned();
-            let note = format!(
-                "{where_} is not valid UTF-8 at byte {bad} ({}): both browsers deliver it with U+FFFD in its place",
-                preview(&frame[bad..], 8)
-            );
-            if json.validate(lossy.as_bytes()).is_ok() {
-                vec![
-                    Event::Dropped(note),
-                    Event::Reply(BytesMut::from(lossy.as_bytes()), at),
-                ]
-            } else {
-                invalid_json(
-                    browser,
-                    &where_,
-                    &format!("not valid UTF-8 at byte {bad}, and not JSON either"),
-                    &frame,
-                )
-            }
-        }
-        Err(err) => invalid_json(browser, &where_, &err.to_string(), &frame),
-    }
-}
-
-fn invalid_json(browser: Browser, where_: &str, why: &str, frame: &[u8]) -> Vec<Event> {
-    let detail = format!(
-        "{where_} is not a valid JSON message: {why}\n  payload: {}",
-        preview(frame, 48)
-    );
-    vec![match browser {
-        Browser::Chromium | Browser::Unknown => {
-            Event::Dropped(format!("{detail}\n  Chromium drops it silently"))
-        }
-        Browser::Firefox => fatal_firefox(detail),
-    }]
-}
-
-fn fatal_firefox(diagnosis: String) -> Event {
-    Event::Fatal {
-        browser_says: "An unexpected error occurred".into(),
-        diagnosis,
-    }
-}
-
-/// Copies the host's stderr to ours, each line prefixed: the browser logs it too.
-fn relay_stderr(stderr: impl Read + Send + 'static) {
+/// Copies the host's stderr to ours on a thread of its own, each line prefixed.
+fn print_stderr(stderr: impl Read + Send + 'static) {
     thread::spawn(move || {
-        let reader = io::BufReader::new(stderr);
-        for line in reader.split(b'\n') {
-            let Ok(line) = line else { break };
+        relay_stderr(stderr, |line| {
+            let text = String::from_utf8_lossy(line);
             stderr_line(format_args!(
                 "[host] {}",
-                String::from_utf8_lossy(&line).trim_end_matches('\r')
+                text.trim_end_matches(['\n', '\r'])
             ));
-        }
+        });
     });
 }
 
@@ -793,31 +585,4 @@ fn print_reply(out: &mut dyn Write, reply: &[u8], at: Duration, human: bool) {
         out.write_all(&line).and_then(|()| out.write_all(b"\n"))
     };
     let _ = written.and_then(|()| out.flush());
-}
-
-/// The directory a relative host path is resolved in: the manifest's, as browsers do.
-pub fn resolve_host(host: &Path, base: Option<&Path>) -> PathBuf {
-    match base {
-        Some(base) if host.is_relative() => base.join(host),
-        _ => host.to_path_buf(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::quote_arg;
-
-    #[test]
-    fn windows_arguments_are_quoted_as_the_c_runtime_reads_them() {
-        let q = |s: &str| quote_arg(std::ffi::OsStr::new(s));
-        assert_eq!(q("chrome-extension://abc/"), "chrome-extension://abc/");
-        assert_eq!(
-            q(r"C:\Program Files\host.exe"),
-            r#""C:\Program Files\host.exe""#
-        );
-        assert_eq!(q(""), r#""""#);
-        assert_eq!(q(r#"a "b""#), r#""a \"b\"""#);
-        assert_eq!(q(r"dir with space\"), r#""dir with space\\""#);
-        assert_eq!(q(r#"x\"y z"#), r#""x\\\"y z""#);
-    }
 }

@@ -1,26 +1,19 @@
 //! `nmframe manifest install|uninstall|check|list`: the orchestration; the browsers'
-//! rules are in crate::manifest.
+//! rules are in crate::registration.
 
 use std::io;
 use std::path::PathBuf;
 
 use nmframe::Browser;
 
-use crate::cmd::home;
-use crate::manifest::{self, Os, Target};
 use crate::out::{problem, warn};
-use crate::start;
-use crate::{InstallPlace, MISBEHAVED, ManifestArgs, ManifestCmd, PlaceArgs, SETUP, USAGE};
+use crate::registration::home;
+use crate::registration::{self as manifest, Os, Target, targets};
 
-pub(crate) fn targets(browser: &[Target], default_all: bool) -> Vec<Target> {
-    if !browser.is_empty() {
-        browser.to_vec()
-    } else if default_all {
-        Target::ALL.to_vec()
-    } else {
-        vec![Target::Chromium]
-    }
-}
+use crate::args::{InstallPlace, ManifestArgs, ManifestCmd, PlaceArgs};
+use crate::exit::{MISBEHAVED, SETUP, USAGE};
+
+mod check;
 
 pub(crate) fn manifest_dir(args: &InstallPlace, target: Target, os: Os) -> Result<PathBuf, String> {
     if os == Os::Windows {
@@ -106,7 +99,7 @@ pub(crate) fn manifest_install(args: &ManifestArgs) -> u8 {
             if !cfg!(windows) {
                 // Written for another machine: the command to run there.
                 println!("run: REG ADD \"{key}\" /ve /t REG_SZ /d \"{value}\" /f");
-            } else if let Err(e) = crate::registry::set(&key, &value) {
+            } else if let Err(e) = crate::registration::registry::set(&key, &value) {
                 problem(&format!("{}: {e}", target.name()));
                 failed = true;
             } else {
@@ -145,7 +138,7 @@ pub(crate) fn manifest_uninstall(args: &InstallPlace) -> u8 {
                 println!("run: REG DELETE \"{key}\" /f");
                 continue;
             }
-            match crate::registry::delete(&key) {
+            match crate::registration::registry::delete(&key) {
                 Ok(true) => println!("{}: deleted {key}", target.name()),
                 Ok(false) => println!("{}: no {key}", target.name()),
                 Err(e) => {
@@ -225,7 +218,7 @@ pub(crate) fn manifest_check(file: Option<PathBuf>, name: Option<String>, args: 
         // start it; not one for another system, whose host cannot run here.
         let mut note = None;
         if os == Os::current() && !problems.iter().any(|p| p.fatal) {
-            let started = start::try_start(&fields, target.browser(), &path);
+            let started = check::try_start(&fields, target.browser(), &path);
             problems.extend(started.problems);
             note = started.note;
         }
@@ -282,7 +275,9 @@ fn list_registry(args: &PlaceArgs) {
     for target in targets(&args.browser, true) {
         let mut names: Vec<String> = manifest::registry_search(target, "")
             .iter()
-            .flat_map(|folder| crate::registry::subkeys(folder.trim_end_matches('\\')))
+            .flat_map(|folder| {
+                crate::registration::registry::subkeys(folder.trim_end_matches('\\'))
+            })
             .collect();
         names.sort();
         names.dedup();

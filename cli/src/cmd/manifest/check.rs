@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 
 use nmframe::{Browser, Decoded, Limits, decode_frame};
 
-use crate::manifest::{Fields, Problem, error, warning};
-use crate::run::{EXIT_GRACE, Launch};
+use crate::browser::EXIT_GRACE;
+use crate::launch::Launch;
+use crate::registration::{Fields, Problem, error, warning};
 use crate::text::preview;
 
 /// What a browser started from a desktop session passes on, of the variables a host could
@@ -47,7 +48,7 @@ pub fn try_start(fields: &Fields, browser: Browser, manifest: &Path) -> Started 
         };
     };
     // A relative path (Windows) is taken from the manifest's folder.
-    let host = &crate::run::resolve_host(Path::new(host), manifest.parent());
+    let host = &crate::launch::resolve_host(Path::new(host), manifest.parent());
     let launch = Launch {
         browser,
         host: host.to_path_buf(),

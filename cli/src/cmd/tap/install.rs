@@ -7,11 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cmd::home;
-use crate::manifest::{self, Os, Target};
+use crate::exit::{MISBEHAVED, SETUP, USAGE};
+use crate::launch::resolve_host;
 use crate::out::problem;
-use crate::run::resolve_host;
-use crate::{MISBEHAVED, SETUP, USAGE};
+use crate::registration::home;
+use crate::registration::{self as manifest, Os, Target};
 
 const BACKUP: &str = "nmframe-tap-backup";
 const WRAPPER: &str = "nmframe-tap";
@@ -23,7 +23,7 @@ fn manifests(
     browsers: &[Target],
     user_data_dir: Option<&Path>,
 ) -> Vec<(Target, PathBuf)> {
-    crate::cmd::manifest::targets(browsers, true)
+    manifest::targets(browsers, true)
         .into_iter()
         .filter_map(|target| {
             manifest::find(target, Os::current(), &home(), user_data_dir, name)
