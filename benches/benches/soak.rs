@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use nmframe::{FrameWriter, Limits, MAX_HOST_TO_BROWSER};
 use nmframe_benches::hosts::{Host, build_hosts, connect, open_fds, rss_kib};
+use nmframe_test_support::echo::fnv1a32;
 
 /// What the host must answer to a message.
 enum Expect {
@@ -23,12 +24,6 @@ enum Expect {
     Echo(Arc<Vec<u8>>),
     /// An error object naming the size and checksum of what it refused.
     Refusal { size: usize, fnv1a32: u32 },
-}
-
-fn fnv1a32(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5, |hash, &b| {
-        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
 }
 
 /// A JSON string of exactly `len` bytes whose contents depend on `seed`.

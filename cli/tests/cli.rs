@@ -87,24 +87,16 @@ fn echo_answers_a_message_it_cannot_echo_with_its_size_and_checksum() {
     let mut big: Vec<u8> = (0..1_048_577).map(|i| b'a' + (i % 26) as u8).collect();
     big[0] = b'"';
     big[1_048_576] = b'"';
-    let fnv = big.iter().fold(0x811c_9dc5_u32, |hash, &b| {
-        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
     let mut input = big.clone();
     input.extend_from_slice(b"\n[\"still serving\"]\n");
     let out = nmframe(&["run", "--", NMFRAME, "echo"], &input, None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let lines = lines(&out);
     assert_eq!(lines.len(), 2, "{lines:?}");
-    let refusal: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
-    assert_eq!(refusal["size"], 1_048_577);
-    assert_eq!(refusal["fnv1a32"], fnv);
-    assert!(
-        refusal["error"]
-            .as_str()
-            .unwrap()
-            .contains("exceeds the host → browser limit of 1048576 bytes"),
-        "{refusal}"
+    nmframe_test_support::echo::assert_refusal(
+        lines[0].as_bytes(),
+        &big,
+        "exceeds the host → browser limit of 1048576 bytes",
     );
     assert_eq!(lines[1], r#"["still serving"]"#);
 }

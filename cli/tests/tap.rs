@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use nmframe::{FrameReader, FrameWriter, Limits};
 use nmframe_test_support::exits_within;
+use nmframe_test_support::process::stderr_of;
 use serde_json::Value;
 
 mod common;
@@ -424,17 +425,6 @@ fn peak_kib(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches(" kB").parse().ok())
         .unwrap()
-}
-
-fn stderr_of(child: &mut Child) -> String {
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    stderr
 }
 
 fn mkfifo(path: &Path) {

@@ -3,33 +3,19 @@
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nmframe::{FrameReader, FrameWriter, Limits, MAX_HOST_TO_BROWSER, encode_frame};
+use nmframe_test_support::echo::assert_refusal;
+use nmframe_test_support::process::stderr_of;
+use nmframe_test_support::{example, exits_within};
 
 /// The example's binary, built by the cargo that runs this test (a plain `cargo test`
 /// has built it already; `cargo test --test echo_host` has not).
 fn echo_host() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
-        .get_or_init(|| {
-            let status = Command::new(env!("CARGO"))
-                .args([
-                    "build",
-                    "--quiet",
-                    "-p",
-                    "nmframe",
-                    "--example",
-                    "echo_host",
-                ])
-                .status()
-                .unwrap();
-            assert!(status.success(), "building the echo_host example failed");
-            let exe = std::env::current_exe().unwrap();
-            let dir = exe.parent().unwrap().parent().unwrap();
-            dir.join("examples")
-                .join(format!("echo_host{}", std::env::consts::EXE_SUFFIX))
-        })
+        .get_or_init(|| example("nmframe", "echo_host", &[]))
         .clone()
 }
 
@@ -41,21 +27,6 @@ fn spawn() -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
-}
-
-/// Waits for the child to exit, at most `limit`.
-fn exits_within(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            start.elapsed() < limit,
-            "host still running after {limit:?}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 #[test]
@@ -92,25 +63,12 @@ fn refuses_an_oversized_reply_and_keeps_serving() {
     let over = format!("\"{}\"", "x".repeat(MAX_HOST_TO_BROWSER as usize - 1));
     writer.send(over.as_bytes()).unwrap();
     let reply = reader.read_frame().unwrap().unwrap();
-    let reply: serde_json::Value = serde_json::from_slice(&reply).unwrap();
-    assert_eq!(reply["size"], 1_048_577);
-    assert!(
-        reply["error"]
-            .as_str()
-            .unwrap()
-            .contains("limit of 1048576 bytes")
-    );
+    assert_refusal(&reply, over.as_bytes(), "limit of 1048576 bytes");
     writer.send(b"[\"next\"]").unwrap();
     assert_eq!(&reader.read_frame().unwrap().unwrap()[..], b"[\"next\"]");
     drop(writer);
     assert!(exits_within(&mut child, Duration::from_secs(1)).success());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stderr_of(&mut child);
     assert!(
         stderr.contains("not echoing a 1048577-byte message"),
         "{stderr}"

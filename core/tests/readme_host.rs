@@ -2,10 +2,10 @@
 //! `examples/readme_host.rs` must be the same code, and the host built from it must answer
 //! good messages, report bad ones and keep serving, and exit 0 when stdin closes.
 
-use std::io::Read as _;
 use std::time::Duration;
 
 use nmframe::{FrameReader, FrameWriter, Limits, MAX_HOST_TO_BROWSER};
+use nmframe_test_support::process::stderr_of;
 use nmframe_test_support::{exits_within, start_example};
 
 const ROOT_README: &str = include_str!("../../README.md");
@@ -65,13 +65,7 @@ fn the_readme_host_reports_bad_messages_and_keeps_serving() {
     let status = exits_within(&mut child, Duration::from_secs(2));
     assert!(status.success(), "the host exits 0 at EOF: {status:?}");
     assert!(reader.read_frame().unwrap().is_none());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let stderr = stderr_of(&mut child);
     let lines: Vec<&str> = stderr.lines().collect();
     assert_eq!(lines.len(), 3, "one line per bad message: {stderr}");
     assert_eq!(

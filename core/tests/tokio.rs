@@ -2,9 +2,8 @@
 //! table, backpressure, the sender handle, and the example hosts through real pipes.
 
 use std::io;
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -521,19 +520,9 @@ fn senders_learn_why_the_writing_task_stopped() {
         });
 }
 
-/// An example host, built by the cargo that runs this test.
-fn example(name: &str) -> PathBuf {
-    nmframe_test_support::example("nmframe", name, &["tokio"])
-}
-
+/// An example host started as a browser starts one.
 fn spawn(name: &str) -> Child {
-    Command::new(example(name))
-        .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    nmframe_test_support::start_example("nmframe", name, &["tokio"])
 }
 
 /// The peak resident set of a process, from /proc (Linux).

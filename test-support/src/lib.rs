@@ -8,6 +8,7 @@
 
 pub mod alloc;
 pub mod chunked;
+pub mod echo;
 pub mod fuzz;
 pub mod hostile;
 pub mod process;

@@ -10,7 +10,49 @@ use std::time::{Duration, Instant};
 
 use nmframe::{FrameReader, FrameWriter, Limits};
 
-/// A running host with the test as its browser.
+/// Everything `child` writes to stderr until it closes it (its stderr must be piped,
+/// and not taken yet). Call it once the child's stdin is closed, or it may wait for
+/// ever.
+///
+/// # Panics
+///
+/// When stderr was not piped, or cannot be read.
+pub fn stderr_of(child: &mut Child) -> String {
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr is piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr is readable");
+    stderr
+}
+
+/// Collects what `child` writes to stderr, as it comes, on a thread of its own: read the
+/// text so far from the mutex at any time. The thread ends, dropping its handle, when
+/// the child closes stderr.
+///
+/// # Panics
+///
+/// When stderr was not piped.
+pub fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let mut pipe = child.stderr.take().expect("stderr is piped");
+    let sink = Arc::clone(&stderr);
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = pipe.read(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]);
+            sink.lock().expect("stderr lock").push_str(&text);
+        }
+    });
+    stderr
+}
+
+/// A running host with the test as its browser, its frames read on a thread of their
+/// own. (The C ABI's host tests drive their hosts with a `Browser` of their own that
+/// reads the host's stdout itself, because their fault cases need to stop reading, or
+/// read raw bytes, at a chosen moment.)
 pub struct HostProcess {
     child: Child,
     to: Option<FrameWriter<ChildStdin>>,
@@ -40,16 +82,7 @@ impl HostProcess {
                 }
             }
         });
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let mut pipe = child.stderr.take().expect("piped");
-        let sink = Arc::clone(&stderr);
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = pipe.read(&mut buf) {
-                let text = String::from_utf8_lossy(&buf[..n]);
-                sink.lock().expect("stderr lock").push_str(&text);
-            }
-        });
+        let stderr = collect_stderr(&mut child);
         HostProcess {
             child,
             to: Some(to),

@@ -15,6 +15,7 @@ use std::time::Duration;
 use nmframe::MAX_HOST_TO_BROWSER;
 
 use nmframe_test_support::hostile::frame;
+use nmframe_test_support::process::stderr_of;
 
 use super::{Browser, ORIGIN, Under, built, json_string, wait};
 
@@ -244,8 +245,7 @@ fn closed_at_start(host: &[OsString], fd: u32, name: &str) -> Outcome {
         let _ = stdout.read_to_end(&mut all);
     });
     let status = wait(&mut child, Duration::from_secs(2));
-    let mut stderr = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    let stderr = stderr_of(&mut child);
     let _ = reader.join();
     match status.code() {
         Some(0) => Ok(()),
@@ -347,8 +347,7 @@ fn stdout_full(host: &[OsString]) -> Outcome {
     std::thread::sleep(Duration::from_millis(100));
     drop(stdin);
     let status = wait(&mut child, Duration::from_secs(2));
-    let mut stderr = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    let stderr = stderr_of(&mut child);
     expect_exit(status, 1, &stderr)?;
     check(stderr.to_lowercase().contains("no space"), || {
         format!("stderr: {stderr}")
