@@ -634,12 +634,20 @@ fn doc_parse_errors_carry_offsets_and_empty_the_document() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads the seed files and replays thousands of calls: the native run and the sanitizers cover it"
+)]
 fn ffi_calls_fuzz_seeds_replay() {
     // The ffi_calls fuzz target's seeds and regressions, through its own check.
     nmframe_test_support::replay_seeds("ffi_calls", nmframe_test_support::fuzz::ffi::api_calls);
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "MiBs of hostile frames through the interpreter: the native run and the sanitizers cover it"
+)]
 fn hostile_inputs_against_the_c_abi() {
     use hostile_cases::{End, Json, Reads};
     for case in hostile_cases::cases() {
