@@ -11,6 +11,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "layout: no module cycle in core or cli, no production file over 600 lines, no command taking from main.rs (scripts/check-layout.py)"
+python3 scripts/check-layout.py
+
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
