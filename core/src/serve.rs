@@ -172,7 +172,7 @@ impl<'h, R, W: Write> fmt::Debug for Server<'h, R, W> {
 }
 
 impl Server<'_, HostStdin, HostStdout> {
-    /// A server on the process's stdin and stdout, set up as [`crate::host_stdio`] does
+    /// A server on the process's stdin and stdout, set up as [`crate::stdio`] does
     /// (stdout guard on: `println!` goes to the browser's log).
     ///
     /// ```no_run

@@ -30,7 +30,7 @@ pub struct Chunked<R: WaitReadable, W: Outbound> {
 pub type StdioChunked = Chunked<HostStdin, FrameWriter<HostStdout>>;
 
 impl StdioChunked {
-    /// The process's stdin and stdout, set up as [`crate::host_stdio`] does, with the
+    /// The process's stdin and stdout, set up as [`crate::stdio`] does, with the
     /// host's limits.
     ///
     /// # Errors
