@@ -473,12 +473,12 @@ impl<W: Write> Outbound for FrameWriter<W> {
     fn queue(&mut self, payload: &[u8]) -> Result<()> {
         FrameWriter::queue(self, payload)
     }
-    fn queue_frame(&mut self, frame: Bytes) -> Result<()> {
+    fn queue_frame(&mut self, frame: &Bytes) -> Result<()> {
         if frame.len() < COPY_BELOW {
-            FrameWriter::queue(self, &frame)
+            FrameWriter::queue(self, frame)
         } else {
             // With what is queued, in one vectored write: the frame is not copied.
-            FrameWriter::send(self, &frame)
+            FrameWriter::send(self, frame)
         }
     }
     fn queued(&self) -> usize {

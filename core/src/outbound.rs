@@ -55,14 +55,16 @@ pub trait Outbound {
     /// reports here the error that stopped it.
     fn queue(&mut self, payload: &[u8]) -> Result<()>;
 
-    /// Queues `frame` without copying it when it is large (it is then written from
-    /// where it lies, possibly at once, after what was queued before it); a small one
-    /// is copied into the batch, which costs less than a write of several pieces.
+    /// Queues `frame` without copying it when it is large: its reference count is taken
+    /// (a clone of the `Bytes`, not of its bytes) and it is written from where it lies,
+    /// possibly at once, after what was queued before it. A small one is copied into the
+    /// batch, which costs less than a write of several pieces, and less than touching
+    /// its reference count.
     ///
     /// # Errors
     ///
     /// As for [`queue`](Self::queue), and the write errors of [`flush`](Self::flush).
-    fn queue_frame(&mut self, frame: Bytes) -> Result<()>;
+    fn queue_frame(&mut self, frame: &Bytes) -> Result<()>;
 
     /// Bytes queued and not yet written or handed over.
     fn queued(&self) -> usize;
@@ -111,7 +113,7 @@ impl<T: Outbound + ?Sized> Outbound for Box<T> {
     fn queue(&mut self, payload: &[u8]) -> Result<()> {
         (**self).queue(payload)
     }
-    fn queue_frame(&mut self, frame: Bytes) -> Result<()> {
+    fn queue_frame(&mut self, frame: &Bytes) -> Result<()> {
         (**self).queue_frame(frame)
     }
     fn queued(&self) -> usize {

@@ -345,11 +345,12 @@ impl<W: Write + Send + 'static> Outbound for WriterThread<W> {
     fn queue(&mut self, payload: &[u8]) -> Result<()> {
         WriterThread::queue(self, payload)
     }
-    fn queue_frame(&mut self, frame: Bytes) -> Result<()> {
+    fn queue_frame(&mut self, frame: &Bytes) -> Result<()> {
         if frame.len() < COPY_BELOW {
-            WriterThread::queue(self, &frame)
+            WriterThread::queue(self, frame)
         } else {
-            WriterThread::send_frame(self, frame)
+            // A reference count, not a copy: the writing thread writes it from where it lies.
+            WriterThread::send_frame(self, frame.clone())
         }
     }
     fn queued(&self) -> usize {

@@ -53,10 +53,10 @@ pub fn serve_echo<R: Read>(
                 };
             }
         };
-        // A reference to the frame, for the error reply: the frame itself may be
-        // handed over whole.
+        // Frozen, so that a large frame can be handed over by reference count while it is
+        // kept for the error reply.
         let frame = frame.freeze();
-        match writer.queue_frame(frame.clone()) {
+        match writer.queue_frame(&frame) {
             Ok(()) => {}
             Err(err) if err.is_disconnect() => return Ok(()),
             Err(err) if err.is_fatal() => return Err(err),
