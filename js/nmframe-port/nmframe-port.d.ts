@@ -58,6 +58,8 @@ export interface Options {
   idKey?: string;
   /** How long request() and sendNativeMessage() wait for the reply, in ms (default 60000). */
   requestTimeoutMs?: number;
+  /** What error messages call the other end (default 'host'; a host on js/nmframe-host uses 'extension'). */
+  peer?: string;
   /** The runtime to connect through (default browser.runtime or chrome.runtime). */
   runtime?: { connectNative(name: string): RuntimePort };
 }

@@ -170,13 +170,15 @@ export const DEFAULTS = Object.freeze({
   window: 8,
   idKey: 'id',
   requestTimeoutMs: 60000,
+  peer: 'host',
 });
 
 /**
  * A runtime.Port that sends and receives messages of any size as one value each.
  * `options`: maxBytes, maxInFlight, maxBuffered, partTimeoutMs (receiving); partBytes,
  * maxPlainBytes, window, ackTimeoutMs (sending); idKey, requestTimeoutMs
- * (request/response).
+ * (request/response); peer, what the errors call the other end ('host' here,
+ * 'extension' in a host built on js/nmframe-host).
  */
 export class NativePort {
   constructor(port, options = {}) {
@@ -321,7 +323,7 @@ export class NativePort {
         // The host will not take a message this side sends, or has sent.
         const reason = typeof msg.reason === 'string' ? msg.reason : 'no reason given';
         const code = typeof msg.code === 'string' ? msg.code : 'no code';
-        const err = new TransferError('refused', `the host refused message ${msg.id} (${code}): ${reason}`, { id: msg.id, reason: code });
+        const err = new TransferError('refused', `the ${this.options.peer} refused message ${msg.id} (${code}): ${reason}`, { id: msg.id, reason: code });
         const out = this.outgoing.get(msg.id);
         if (out) {
           out.failed = err;
@@ -337,7 +339,7 @@ export class NativePort {
         const r = this.incoming.get(msg.id);
         if (r) {
           this.#drop(msg.id);
-          this.onError.emit(new TransferError('aborted', `message ${msg.id} was aborted by the host after ${r.parts.length} parts: ${reason}`, { id: msg.id }));
+          this.onError.emit(new TransferError('aborted', `message ${msg.id} was aborted by the ${this.options.peer} after ${r.parts.length} parts: ${reason}`, { id: msg.id }));
         } else {
           this.dropped.delete(msg.id);
         }
