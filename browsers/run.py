@@ -2,7 +2,8 @@
 """Conformance suite: real headless Chromium and Firefox ESR talk to nmframe's hosts.
 
 For each browser this builds the hosts (the Rust `nmframe echo`, the C, C++ and Go
-example echo hosts, the async Rust echo and request/response hosts, the C calc host), makes a throwaway profile, registers the hosts with
+example echo hosts, the async Rust echo and request/response hosts, the C calc host; the
+Node echo and chunked hosts on js/nmframe-host run from the clone), makes a throwaway profile, registers the hosts with
 `nmframe manifest install`, loads the test extension (browsers/extension/) and starts the
 browser headless. The extension runs every case through the browser's own
 native-messaging API and reports each result here over HTTP on 127.0.0.1. This prints
@@ -38,6 +39,7 @@ EXTENSION = ROOT / "browsers" / "extension"
 GECKO_ID = "conformance@nmframe.dev"
 CHROMIUM = "/usr/lib/chromium/chromium"  # not /usr/bin/chromium: that wrapper adds extension flags
 FIREFOX = "firefox-esr"
+NODE = shutil.which("node") or "node"  # the wrappers run it with the browser's PATH
 TESTED = ROOT / "browsers" / "TESTED.md"  # the versions the suite has passed on
 MiB = 1 << 20
 BROKEN = ROOT / "cli" / "tests" / "hosts"
@@ -97,6 +99,10 @@ def build_hosts():
         # transfers on request.
         "rust-chunked": ("dev.nmframe.test.chunked", [str(release / "examples" / "chunked_host")]),
         "rust-chunked-async": ("dev.nmframe.test.chunked_tokio", [str(release / "examples" / "tokio_chunked_host")]),
+        # The Node hosts on js/nmframe-host: the plain echo, and the chunked host (the same
+        # requests as the Rust one).
+        "node": ("dev.nmframe.test.echo_node", [NODE, str(ROOT / "js" / "nmframe-host" / "examples" / "echo_host.mjs")]),
+        "node-chunked": ("dev.nmframe.test.chunked_node", [NODE, str(ROOT / "js" / "nmframe-host" / "examples" / "chunked_host.mjs")]),
         "chunk-faults": ("dev.nmframe.test.chunk_faults", [str(ROOT / "browsers" / "hosts" / "chunk_faults.py")]),
         # The same echo host behind `nmframe tap` (put there by `nmframe tap install`): every
         # echo case must pass through the tap as without it.
@@ -359,7 +365,7 @@ class Run:
         shutil.copy(ROOT / "js" / "nmframe-port" / "nmframe-port.js", ext)
         (ext / "manifest.json").write_text(json.dumps(manifest, indent=2))
         hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
-                 if label not in ("c-calc", "rust-rpc", "rust-chunked", "rust-chunked-async", "chunk-faults")
+                 if label not in ("c-calc", "rust-rpc", "rust-chunked", "rust-chunked-async", "node-chunked", "chunk-faults")
                  and not label.startswith("broken ")]
         broken = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
                   if label.startswith("broken ")]
@@ -372,6 +378,7 @@ class Run:
             "rpc": self.hosts["rust-rpc"][0],
             "chunked": self.hosts["rust-chunked"][0],
             "chunked_async": self.hosts["rust-chunked-async"][0],
+            "chunked_node": self.hosts["node-chunked"][0],
             "chunk_faults": self.hosts["chunk-faults"][0],
             "broken": broken,
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).

@@ -37,10 +37,13 @@ fi
 step "cargo test (every feature: the async API too)"
 cargo test --workspace --all-features --locked
 
-step "the extension package (js/nmframe-port): node --test, against itself and against the Rust chunked host through real pipes"
+step "the extension package (js/nmframe-port): node --test, against itself and against the Rust and Node chunked hosts through real pipes"
 cargo build --locked -p nmframe --example chunked_host
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 NMFRAME_CHUNKED_HOST="$target_dir/debug/examples/chunked_host" node --test js/nmframe-port/test/
+
+step "the Node host library (js/nmframe-host): npm test, its hosts through real pipes and its JSON validator against JSON.parse"
+(cd js/nmframe-host && npm test --silent)
 
 # Miri runs every unit test of the core, where its unsafe code is (the decoder's reads
 # without zeroing, the validator's SSE2/AVX2 loads, OwnedDocument, the parse error path),
@@ -55,7 +58,7 @@ MIRIFLAGS=-Zmiri-disable-isolation RUSTFLAGS="-C target-feature=+avx2" \
 step "Miri over the C ABI's in-process tests (every export, NULLs, sizes, the panic boundary)"
 MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test -p nmframe-ffi --lib --test api --locked
 
-step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++ and Go hosts, and to the chunked host through js/nmframe-port (browsers/run.py)"
+step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++, Go and Node hosts, and to the Rust and Node chunked hosts through js/nmframe-port (browsers/run.py)"
 python3 browsers/run.py
 
 step "cargo package verifies every publishable crate (nmframe)"

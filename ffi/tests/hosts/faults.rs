@@ -20,8 +20,8 @@ use nmframe_test_support::process::stderr_of;
 use super::{Browser, ORIGIN, Under, built, json_string, wait};
 
 /// Each binding's echo host, as the command that starts it: the Rust example on
-/// `FrameWriter`, `nmframe echo` on `WriterThread`, and the C, C++ and Go examples on
-/// libnmframe with its writer thread.
+/// `FrameWriter`, `nmframe echo` on `WriterThread`, the C, C++ and Go examples on
+/// libnmframe with its writer thread, and the Node example on js/nmframe-host.
 fn hosts() -> Vec<(&'static str, Vec<OsString>)> {
     let b = built();
     let exe = |path: &PathBuf| vec![path.clone().into_os_string()];
@@ -34,6 +34,7 @@ fn hosts() -> Vec<(&'static str, Vec<OsString>)> {
         ("C", exe(&b.c_echo)),
         ("C++", exe(&b.cpp_echo)),
         ("Go", exe(&b.go_echo)),
+        ("Node", exe(&b.node_echo)),
     ]
 }
 
@@ -519,9 +520,18 @@ fn stalled_reader(host: &[OsString]) -> Outcome {
     b.to_host = Some(writer.join().unwrap());
     let peak = peak_rss_kib(pid).unwrap_or(0);
     // Eight messages' worth: the pipes, a batch in each of the writer thread's two
-    // slots, the read buffer. 48 MiB would show.
+    // slots, the read buffer. 48 MiB would show while stalled. Once the replies flow, a
+    // Node host holds the buffers of messages already answered until V8 collects them,
+    // which its heuristics put off until tens of MiB of them are dead (measured: 36 MiB
+    // of `arrayBuffers` at the peak, with 4.5 MiB of heap): the stalled figure is the
+    // one that shows whether it stopped reading.
+    let garbage = if host[0].to_string_lossy().ends_with(".mjs") {
+        48 * 1024
+    } else {
+        0
+    };
     check(
-        stalled < before + 8 * 256 + 4096 && peak < before + 16 * 1024,
+        stalled < before + 8 * 256 + 4096 && peak < before + 16 * 1024 + garbage,
         || {
             format!(
                 "peak RSS grew from {before} KiB to {stalled} KiB while stalled, {peak} KiB at the end"

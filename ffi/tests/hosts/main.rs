@@ -67,6 +67,10 @@ struct Built {
     go_echo: PathBuf,
     /// The chunked echo hosts (NMF_HOST_CHUNKED) in C, C++ and Go.
     chunked: Vec<(&'static str, PathBuf)>,
+    /// The Node echo host on js/nmframe-host (a script: it starts through its `#!`).
+    node_echo: PathBuf,
+    /// The Node chunked host on js/nmframe-host (the requests of core's chunked example).
+    node_chunked: PathBuf,
     api_test: PathBuf,
     c_echo_asan: PathBuf,
     c_calc_asan: PathBuf,
@@ -200,6 +204,8 @@ fn built() -> &'static Built {
                 ),
                 ("go", go_build("./cmd/chunked_host", "chunked_host_go")),
             ],
+            node_echo: root().join("js/nmframe-host/examples/echo_host.mjs"),
+            node_chunked: root().join("js/nmframe-host/examples/chunked_host.mjs"),
             api_test: compile("gcc", "-std=c11", "ffi/tests/c/api_test.c", "api_test", &[]),
             c_echo_asan: compile(
                 "gcc",
@@ -595,6 +601,7 @@ fn hostile_inputs_against_the_example_hosts() {
         &built().c_echo_asan,
         &built().cpp_echo,
         &built().go_echo,
+        &built().node_echo,
     ] {
         hostile_table(exe, Under::Native);
     }

@@ -37,9 +37,14 @@ function findHost() {
 }
 
 const found = findHost();
-const HOST = found.path;
 if (found.skip) console.log(`# skipping the tests against the Rust host: ${found.skip}`);
-const withHost = { skip: found.skip ?? false };
+// The same tests against the Node host on js/nmframe-host, which shares this package's
+// envelope code (the tests against the Rust host are what show that two
+// implementations agree).
+const HOSTS = [
+  ['Rust', found.path, { skip: found.skip ?? false }],
+  ['Node', fileURLToPath(new URL('../../nmframe-host/examples/chunked_host.mjs', import.meta.url)), {}],
+];
 
 // runtime.Port over a child process's stdin and stdout.
 function childPort(path) {
@@ -107,83 +112,85 @@ function letters(n) {
   return out.join('');
 }
 
-test('large replies from the Rust host arrive whole, interleaved with small ones, in 1 MiB frames at most', withHost, async () => {
-  const raw = childPort(HOST);
-  const port = new NativePort(raw);
-  const sizes = [MiB + 1, 3 * MiB + 17, 9 * MiB];
-  const replies = await Promise.all([
-    ...sizes.map((bytes, i) => port.request({ op: 'make', bytes }).then((r) => [i, r])),
-    port.request({ op: 'size', note: 'small' }).then((r) => ['small', r]),
-  ]);
-  for (const [i, r] of replies) {
-    if (i === 'small') {
-      assert.equal(typeof r.bytes, 'number');
-      continue;
+for (const [label, HOST, withHost] of HOSTS) {
+  test(`large replies from the ${label} host arrive whole, interleaved with small ones, in 1 MiB frames at most`, withHost, async () => {
+    const raw = childPort(HOST);
+    const port = new NativePort(raw);
+    const sizes = [MiB + 1, 3 * MiB + 17, 9 * MiB];
+    const replies = await Promise.all([
+      ...sizes.map((bytes, i) => port.request({ op: 'make', bytes }).then((r) => [i, r])),
+      port.request({ op: 'size', note: 'small' }).then((r) => ['small', r]),
+    ]);
+    for (const [i, r] of replies) {
+      if (i === 'small') {
+        assert.equal(typeof r.bytes, 'number');
+        continue;
+      }
+      assert.equal(JSON.stringify(r).length, sizes[i], `reply ${i}`);
+      assert.equal(r.data, letters(r.data.length));
     }
-    assert.equal(JSON.stringify(r).length, sizes[i], `reply ${i}`);
-    assert.equal(r.data, letters(r.data.length));
-  }
-  assert.ok(raw.stats.largestFrame <= MiB, `a ${raw.stats.largestFrame}-byte frame`);
-  assert.ok(raw.stats.frames > 13);
-  port.disconnect();
-});
+    assert.ok(raw.stats.largestFrame <= MiB, `a ${raw.stats.largestFrame}-byte frame`);
+    assert.ok(raw.stats.frames > 13);
+    port.disconnect();
+  });
 
-test('messages of many parts go to the Rust host and come back whole', withHost, async () => {
-  const raw = childPort(HOST);
-  const port = new NativePort(raw);
-  const body = 'é€😀"\\\n'.repeat(MiB / 2) + letters(8 * MiB); // ~14 MiB of UTF-8
-  const text = JSON.stringify({ op: 'size', id: 0, body });
-  const sized = await port.request({ op: 'size', body });
-  // The host measured the request it reassembled (with the id the package gave it).
-  const sent = JSON.stringify({ op: 'size', body, id: sized.id });
-  const bytes = new TextEncoder().encode(sent);
-  assert.equal(sized.bytes, bytes.length);
-  assert.equal(sized.crc32, crc32(bytes));
-  assert.ok(bytes.length > 12 * MiB, `${bytes.length} bytes`);
-  const echoed = await port.request({ op: 'echo', body: body.slice(0, 5 * MiB) });
-  assert.equal(echoed.body, body.slice(0, 5 * MiB));
-  assert.ok(text.length > 0);
-  port.disconnect();
-});
+  test(`messages of many parts go to the ${label} host and come back whole`, withHost, async () => {
+    const raw = childPort(HOST);
+    const port = new NativePort(raw);
+    const body = 'é€😀"\\\n'.repeat(MiB / 2) + letters(8 * MiB); // ~14 MiB of UTF-8
+    const text = JSON.stringify({ op: 'size', id: 0, body });
+    const sized = await port.request({ op: 'size', body });
+    // The host measured the request it reassembled (with the id the package gave it).
+    const sent = JSON.stringify({ op: 'size', body, id: sized.id });
+    const bytes = new TextEncoder().encode(sent);
+    assert.equal(sized.bytes, bytes.length);
+    assert.equal(sized.crc32, crc32(bytes));
+    assert.ok(bytes.length > 12 * MiB, `${bytes.length} bytes`);
+    const echoed = await port.request({ op: 'echo', body: body.slice(0, 5 * MiB) });
+    assert.equal(echoed.body, body.slice(0, 5 * MiB));
+    assert.ok(text.length > 0);
+    port.disconnect();
+  });
 
-test('a transfer the extension botches is reported by the host, which goes on', withHost, async () => {
-  const raw = childPort(HOST);
-  const port = new NativePort(raw);
-  const got = [];
-  port.onMessage.addListener((m) => got.push(m));
-  // A corrupted transfer, written by hand: the CRC-32 does not match.
-  raw.postMessage({ [KEY]: VERSION, t: 'part', id: 77, seq: 0, data: '{"op":"size","id":5}' });
-  raw.postMessage({ [KEY]: VERSION, t: 'end', id: 77, seq: 1, bytes: 20, crc32: 1 });
-  const after = await port.request({ op: 'size' });
-  assert.equal(typeof after.bytes, 'number');
-  assert.equal(got.length, 1);
-  assert.equal(got[0].transfer_error, 'checksum');
-  assert.match(got[0].message, /message 77: CRC-32 \d+ of the 20 bytes that arrived, 1 announced/);
-  // stderr is another pipe: give it the time to arrive.
-  for (let i = 0; i < 100 && !/chunked_host: message 77/.test(raw.stderr); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.match(raw.stderr, /chunked_host: message 77: CRC-32/);
-  port.disconnect();
-});
+  test(`a transfer the extension botches is reported by the ${label} host, which goes on`, withHost, async () => {
+    const raw = childPort(HOST);
+    const port = new NativePort(raw);
+    const got = [];
+    port.onMessage.addListener((m) => got.push(m));
+    // A corrupted transfer, written by hand: the CRC-32 does not match.
+    raw.postMessage({ [KEY]: VERSION, t: 'part', id: 77, seq: 0, data: '{"op":"size","id":5}' });
+    raw.postMessage({ [KEY]: VERSION, t: 'end', id: 77, seq: 1, bytes: 20, crc32: 1 });
+    const after = await port.request({ op: 'size' });
+    assert.equal(typeof after.bytes, 'number');
+    assert.equal(got.length, 1);
+    assert.equal(got[0].transfer_error, 'checksum');
+    assert.match(got[0].message, /message 77: CRC-32 \d+ of the 20 bytes that arrived, 1 announced/);
+    // stderr is another pipe: give it the time to arrive.
+    for (let i = 0; i < 100 && !/chunked_host: message 77/.test(raw.stderr); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(raw.stderr, /chunked_host: message 77: CRC-32/);
+    port.disconnect();
+  });
 
-test('the extension refuses a reply while its own upload, numbered the same, is in flight: nothing lost', withHost, async () => {
-  const raw = childPort(HOST);
-  const port = new NativePort(raw, { maxBytes: 4 * MiB });
-  const errors = [];
-  port.onError.addListener((e) => errors.push(e));
-  // The host's reply (its message 0) is refused past 4 MiB while the extension's upload
-  // (its message 0 too) is under way.
-  const big = port.request({ op: 'make', bytes: 20 * MiB }, { timeoutMs: 3000 }).catch((e) => e);
-  const body = letters(3 * MiB);
-  const sized = await port.request({ op: 'size', body }, { timeoutMs: 30000 });
-  const sent = new TextEncoder().encode(JSON.stringify({ op: 'size', body, id: sized.id }));
-  assert.equal(sized.bytes, sent.length);
-  assert.equal(sized.crc32, crc32(sent));
-  assert.deepEqual(errors.map((e) => [e.code, e.id]), [['too-large', 0]]);
-  assert.equal((await big).code, 'request-timeout', 'the refused reply never comes');
-  for (let i = 0; i < 100 && !/refused message 0 \(too-large\)/.test(raw.stderr); i++) await new Promise((r) => setTimeout(r, 20));
-  assert.match(raw.stderr, /reply not sent: the extension refused message 0 \(too-large\)/);
-  // And the port goes on.
-  const after = await port.request({ op: 'size' });
-  assert.equal(typeof after.bytes, 'number');
-  port.disconnect();
-});
+  test(`${label}: the extension refuses a reply while its own upload, numbered the same, is in flight: nothing lost`, withHost, async () => {
+    const raw = childPort(HOST);
+    const port = new NativePort(raw, { maxBytes: 4 * MiB });
+    const errors = [];
+    port.onError.addListener((e) => errors.push(e));
+    // The host's reply (its message 0) is refused past 4 MiB while the extension's upload
+    // (its message 0 too) is under way.
+    const big = port.request({ op: 'make', bytes: 20 * MiB }, { timeoutMs: 3000 }).catch((e) => e);
+    const body = letters(3 * MiB);
+    const sized = await port.request({ op: 'size', body }, { timeoutMs: 30000 });
+    const sent = new TextEncoder().encode(JSON.stringify({ op: 'size', body, id: sized.id }));
+    assert.equal(sized.bytes, sent.length);
+    assert.equal(sized.crc32, crc32(sent));
+    assert.deepEqual(errors.map((e) => [e.code, e.id]), [['too-large', 0]]);
+    assert.equal((await big).code, 'request-timeout', 'the refused reply never comes');
+    for (let i = 0; i < 100 && !/refused message 0 \(too-large\)/.test(raw.stderr); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(raw.stderr, /reply not sent: the extension refused message 0 \(too-large\)/);
+    // And the port goes on.
+    const after = await port.request({ op: 'size' });
+    assert.equal(typeof after.bytes, 'number');
+    port.disconnect();
+  });
+}
