@@ -119,6 +119,14 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             format!("{} -lpthread -ldl -lm", lib.display()),
         ));
     let exe = |p: PathBuf| vec![p.into_os_string()];
+    // The Node peers of js/nmframe-host, pinned by benches/node/package-lock.json.
+    let peers = root.join("benches/node");
+    if !peers.join("node_modules").is_dir() {
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&peers));
+    }
+    let node = |script: PathBuf| vec!["node".into(), script.into_os_string()];
     // `host` behind `nmframe tap`, which logs every frame (to /dev/null, so that the disk
     // does not fill).
     let tapped = |host: Vec<OsString>| {
@@ -186,6 +194,26 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
         Host {
             name: "plain C, read/writev per frame",
             argv: exe(plain),
+            env: &[],
+        },
+        Host {
+            name: "Node echo on nmframe-host",
+            argv: node(root.join("js/nmframe-host/examples/echo_host.mjs")),
+            env: &[],
+        },
+        Host {
+            name: "Node, plain (stdin, readUInt32LE, JSON.parse)",
+            argv: node(peers.join("plain_echo.mjs")),
+            env: &[],
+        },
+        Host {
+            name: "Node, chrome-native-messaging 0.2 (its README)",
+            argv: node(peers.join("chrome_native_messaging_echo.cjs")),
+            env: &[],
+        },
+        Host {
+            name: "Node, web-ext-native-msg 8 (its README)",
+            argv: node(peers.join("web_ext_native_msg_echo.mjs")),
             env: &[],
         },
     ];
