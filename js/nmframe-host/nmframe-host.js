@@ -317,7 +317,8 @@ export class Host extends EventEmitter {
   /**
    * Sends a JSON text (a string, or its UTF-8 bytes) as it is. The size is checked
    * first, then (unless `validate` is false) that it is UTF-8 JSON; resolves and rejects
-   * as send() does.
+   * as send() does. Bytes of 16 KiB or more are written from the caller's buffer, not
+   * copied: leave them unchanged until the promise has resolved.
    */
   sendRaw(data, { validate = true } = {}) {
     if (typeof data === 'string') {
