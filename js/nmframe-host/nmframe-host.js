@@ -218,7 +218,6 @@ export class Host extends EventEmitter {
   #need = -1; // payload bytes still missing; -1 between frames
   #expected = 0;
   #pieces = null; // gathered payload pieces, or null when skipping
-  #whole = null; // the payload's buffer, filled as it arrives (frames up to 1 MiB)
   // The writer: small replies copied into #batch, the rest referenced from #chunks.
   #batch = null;
   #batchStart = 0;
@@ -502,8 +501,7 @@ export class Host extends EventEmitter {
       if (this.#need >= 0) {
         // Inside a payload: gather it (or skip it) as it arrives.
         const take = Math.min(this.#need, len - pos);
-        if (this.#whole !== null) chunk.copy(this.#whole, this.#expected - this.#need, pos, pos + take);
-        else if (this.#pieces !== null) this.#pieces.push(take === len ? chunk : chunk.subarray(pos, pos + take));
+        if (this.#pieces !== null) this.#pieces.push(take === len ? chunk : chunk.subarray(pos, pos + take));
         pos += take;
         this.#need -= take;
         if (this.#need === 0) this.#payloadDone();
@@ -539,12 +537,10 @@ export class Host extends EventEmitter {
     this.#frameAt = this.#offset;
     this.#expected = n;
     this.#need = n;
-    // Up to 1 MiB the frame is gathered in one buffer as it arrives (the pieces it came in
-    // are garbage at once, which keeps a fast stream's memory low); a larger one is
-    // gathered as the pieces, so that memory grows only with bytes that arrive, and
-    // joined at its end. A frame over the cap is skipped as it arrives, never held.
-    this.#whole = n > 0 && n <= Math.min(MiB, this.#maxInbound) ? Buffer.allocUnsafe(n) : null;
-    this.#pieces = this.#whole === null && n <= this.#maxInbound ? [] : null;
+    // The pieces a frame arrives in are kept and joined once at its end (one copy, and
+    // memory that grows only with bytes that arrive). A frame over the cap is skipped as
+    // it arrives, never held.
+    this.#pieces = n <= this.#maxInbound ? [] : null;
     if (n === 0) this.#payloadDone();
   }
 
@@ -553,11 +549,8 @@ export class Host extends EventEmitter {
     this.#offset += 4 + n;
     this.#need = -1;
     const pieces = this.#pieces;
-    const whole = this.#whole;
     this.#pieces = null;
-    this.#whole = null;
-    if (whole !== null) this.#deliver(whole);
-    else if (pieces === null) {
+    if (pieces === null) {
       this.#deliver(
         new HostError('too-large', `message of ${n} bytes at offset ${this.#frameAt} exceeds this host's inbound limit of ${this.#maxInbound} bytes; it was skipped`, {
           size: n,
@@ -614,7 +607,6 @@ export class Host extends EventEmitter {
     if (this.#end !== undefined) return;
     this.#end = error;
     this.#pieces = null;
-    this.#whole = null;
     this.#need = -1;
     if (this.#started) this.#input.pause();
     this.#input.destroy?.();
