@@ -190,6 +190,26 @@ impl<'p> Document<'_, 'p> {
         json_pointer(self.value(), pointer)
     }
 
+    /// simd-json's tape of the document, for a walk of one's own: each array and
+    /// object node gives its number of elements and of nodes, and an object's keys are
+    /// `Node::String`s before their values. The bindings build their language's values
+    /// from it in one pass (the Python package does).
+    ///
+    /// ```
+    /// use nmframe::JsonDecoder;
+    /// use nmframe::simd_json::Node;
+    ///
+    /// let mut json = JsonDecoder::new();
+    /// let mut payload = br#"{"a":[1,"x"]}"#.to_vec();
+    /// let doc = json.parse(&mut payload)?;
+    /// assert!(matches!(doc.tape()[0], Node::Object { len: 1, count: 4 }));
+    /// assert_eq!(doc.tape()[1], Node::String("a"));
+    /// # Ok::<(), nmframe::Error>(())
+    /// ```
+    pub fn tape(&self) -> &[Node<'p>] {
+        &self.tape.0
+    }
+
     /// Builds a `simd_json::BorrowedValue` tree of the document.
     pub fn to_borrowed(&self) -> BorrowedValue<'p> {
         simd_json::value::lazy::Value::from_tape(self.value()).into_value()
