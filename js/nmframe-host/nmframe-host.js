@@ -766,8 +766,21 @@ export class Host extends EventEmitter {
     this.#batchLen = 0;
     this.#resolveWaiters(false);
     this.#output.destroy();
-    if (isDisconnect(err)) this.#finish(null);
-    else this.#finish(new HostError('io', `writing to stdout failed: ${err.message}`, { cause: err }));
+    if (isDisconnect(err)) return this.#finish(null);
+    const error = new HostError('io', `writing to stdout failed: ${err.message}`, { cause: err });
+    if (this.#end === null) {
+      // The input had ended cleanly before the replies to its last messages could be
+      // written (they go out on the next turn of the event loop): the iterators are
+      // done and nobody is left to hear of the failure but the process's exit status
+      // and the browser's log. A full disk must not look like a clean end.
+      if (this.listenerCount('error') > 0) this.emit('error', error);
+      if (this.#stdio) {
+        process.stderr.write(`nmframe-host: ${error.message}\n`);
+        process.exitCode = 1;
+      }
+      return;
+    }
+    this.#finish(error);
   }
 }
 

@@ -4,6 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -263,6 +264,30 @@ test('the browser goes away: EOF ends a host that something else holds within li
   assert.equal(signal, null);
   assert.equal(code, 0, gone.stderr);
   assert.doesNotMatch(gone.stderr, /Error|at /);
+});
+
+test('a full disk behind stdout after the input has ended is exit 1 naming the error, not a clean end', async () => {
+  // The message and the end of input arrive together: the reply is written on a later
+  // turn of the event loop than the one that sees the end of input.
+  const full = openSync('/dev/full', 'w');
+  for (const input of ['pipe', 'file']) {
+    let stdin = 'pipe';
+    if (input === 'file') {
+      const dir = mkdtempSync(`${os.tmpdir()}/nmframe-host-`);
+      writeFileSync(`${dir}/in`, frame('["full"]'));
+      stdin = openSync(`${dir}/in`, 'r');
+    }
+    const child = spawn(process.execPath, [ECHO, ORIGIN], { stdio: [stdin, full, 'pipe'] });
+    children.push(child);
+    if (input === 'pipe') child.stdin.end(frame('["full"]'));
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    if (input === 'file') closeSync(stdin);
+    assert.equal(code, 1, `${input}: ${stderr}`);
+    assert.match(stderr, /no space left on device/i, input);
+  }
+  closeSync(full);
 });
 
 test('the browser stops reading stderr: logging is no crash', async () => {
