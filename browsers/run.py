@@ -3,7 +3,8 @@
 
 For each browser this builds the hosts (the Rust `nmframe echo`, the C, C++ and Go
 example echo hosts, the async Rust echo and request/response hosts, the C calc host; the
-Node echo and chunked hosts on js/nmframe-host run from the clone), makes a throwaway profile, registers the hosts with
+Node echo and chunked hosts on js/nmframe-host run from the clone, the Python ones on the
+package installed by scripts/python-env.sh), makes a throwaway profile, registers the hosts with
 `nmframe manifest install`, loads the test extension (browsers/extension/) and starts the
 browser headless. The extension runs every case through the browser's own
 native-messaging API and reports each result here over HTTP on 127.0.0.1. This prints
@@ -87,6 +88,9 @@ def build_hosts():
                CGO_LDFLAGS=" ".join([str(lib), *native]))
     run(["go", "build", "-tags", "nmframe_nopkgconfig", f"-ldflags=-X main.libnmframeStamp={stat.st_size}-{stat.st_mtime_ns}",
          "-o", str(out / "echo_host_go"), "./cmd/echo_host"], cwd=ROOT / "go", env=env)
+    # The Python hosts run on the package's test environment (`pip install ./python`).
+    python = subprocess.run(["bash", str(ROOT / "scripts" / "python-env.sh")], check=True,
+                            stdout=subprocess.PIPE, text=True).stdout.strip()
     return {
         "rust": ("dev.nmframe.test.echo_rust", [str(release / "nmframe"), "echo"]),
         "c": ("dev.nmframe.test.echo_c", [str(out / "echo_host_c")]),
@@ -103,6 +107,10 @@ def build_hosts():
         # requests as the Rust one).
         "node": ("dev.nmframe.test.echo_node", [NODE, str(ROOT / "js" / "nmframe-host" / "examples" / "echo_host.mjs")]),
         "node-chunked": ("dev.nmframe.test.chunked_node", [NODE, str(ROOT / "js" / "nmframe-host" / "examples" / "chunked_host.mjs")]),
+        # The Python hosts on the nmframe package: the plain echo and the chunked host.
+        "python": ("dev.nmframe.test.echo_python", [python, str(ROOT / "python" / "examples" / "echo_host.py")]),
+        "python-chunked": ("dev.nmframe.test.chunked_python",
+                           [python, str(ROOT / "python" / "examples" / "chunked_host.py")]),
         "chunk-faults": ("dev.nmframe.test.chunk_faults", [str(ROOT / "browsers" / "hosts" / "chunk_faults.py")]),
         # The same echo host behind `nmframe tap` (put there by `nmframe tap install`): every
         # echo case must pass through the tap as without it.
@@ -365,7 +373,8 @@ class Run:
         shutil.copy(ROOT / "js" / "nmframe-port" / "nmframe-port.js", ext)
         (ext / "manifest.json").write_text(json.dumps(manifest, indent=2))
         hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
-                 if label not in ("c-calc", "rust-rpc", "rust-chunked", "rust-chunked-async", "node-chunked", "chunk-faults")
+                 if label not in ("c-calc", "rust-rpc", "rust-chunked", "rust-chunked-async", "node-chunked",
+                                  "python-chunked", "chunk-faults")
                  and not label.startswith("broken ")]
         broken = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
                   if label.startswith("broken ")]
@@ -379,6 +388,7 @@ class Run:
             "chunked": self.hosts["rust-chunked"][0],
             "chunked_async": self.hosts["rust-chunked-async"][0],
             "chunked_node": self.hosts["node-chunked"][0],
+            "chunked_python": self.hosts["python-chunked"][0],
             "chunk_faults": self.hosts["chunk-faults"][0],
             "broken": broken,
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).

@@ -35,6 +35,9 @@ have x86_64-w64-mingw32-gcc || packages+=(gcc-mingw-w64-x86-64)
 have x86_64-w64-mingw32-g++ || packages+=(g++-mingw-w64-x86-64)
 have wine || packages+=(wine wine64)
 have python3 || packages+=(python3)   # the command-line tool's test hosts
+# The Python package's environment (scripts/python-env.sh): Debian's python3 needs
+# python3-venv for `python3 -m venv`; a python3 of its own build has it already.
+python3 -c 'import ensurepip, venv' 2>/dev/null || packages+=(python3-venv)
 have node || packages+=(nodejs)       # the extension package's tests (node --test; Node 18+)
 # The real browsers for browsers/run.py, with their recommended packages (fonts and the
 # like), as tested.

@@ -18,10 +18,10 @@ step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 step "cargo clippy for Windows (x86_64-pc-windows-gnu: the Windows code paths compile, warnings are errors)"
-cargo clippy -p nmframe -p nmframe-ffi -p libnmframe -p nmframe-cli --all-features --target x86_64-pc-windows-gnu --locked -- -D warnings
+cargo clippy -p nmframe -p nmframe-ffi -p libnmframe -p nmframe-cli -p nmframe-python --all-features --target x86_64-pc-windows-gnu --locked -- -D warnings
 
 step "cargo clippy for macOS (x86_64-apple-darwin: compiled and linted here, never run; see docs/PLATFORMS.md)"
-cargo clippy -p nmframe -p nmframe-ffi -p libnmframe -p nmframe-cli --all-features --target x86_64-apple-darwin --locked -- -D warnings
+cargo clippy -p nmframe -p nmframe-ffi -p libnmframe -p nmframe-cli -p nmframe-python --all-features --target x86_64-apple-darwin --locked -- -D warnings
 
 step "C header is what cbindgen generates (ffi/gen-header.sh --check)"
 bash ffi/gen-header.sh --check
@@ -34,13 +34,18 @@ if [ -n "$unformatted" ]; then
 fi
 (cd go && GOFLAGS=-mod=mod GOPROXY=off CGO_CFLAGS="-I$PWD/../ffi/include" go vet -tags nmframe_nopkgconfig ./...)
 
+step "the Python package: pip install ./python into target/py-venv (scripts/python-env.sh), mypy --strict over it and its examples, then pytest through real pipes"
+python="$(bash scripts/python-env.sh)"
+"$python" -m mypy --strict python/nmframe python/examples
+"$python" -m pytest -q python/tests
+
 step "cargo test (every feature: the async API too)"
 cargo test --workspace --all-features --locked
 
-step "the extension package (js/nmframe-port): node --test, against itself and against the Rust and Node chunked hosts through real pipes"
+step "the extension package (js/nmframe-port): node --test, against itself and against the Rust, Node and Python chunked hosts through real pipes"
 cargo build --locked -p nmframe --example chunked_host
 target_dir="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-NMFRAME_CHUNKED_HOST="$target_dir/debug/examples/chunked_host" node --test js/nmframe-port/test/
+NMFRAME_CHUNKED_HOST="$target_dir/debug/examples/chunked_host" NMFRAME_PYTHON="$python" node --test js/nmframe-port/test/
 
 step "the Node host library (js/nmframe-host): npm test, its hosts through real pipes and its JSON validator against JSON.parse"
 (cd js/nmframe-host && npm test --silent)
@@ -58,7 +63,7 @@ MIRIFLAGS=-Zmiri-disable-isolation RUSTFLAGS="-C target-feature=+avx2" \
 step "Miri over the C ABI's in-process tests (every export, NULLs, sizes, the panic boundary)"
 MIRIFLAGS=-Zmiri-disable-isolation cargo +nightly miri test -p nmframe-ffi --lib --test api --locked
 
-step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++, Go and Node hosts, and to the Rust and Node chunked hosts through js/nmframe-port (browsers/run.py)"
+step "real browsers: headless Chromium and Firefox ESR talk to the Rust, C, C++, Go, Node and Python hosts, and to the Rust, Node and Python chunked hosts through js/nmframe-port (browsers/run.py)"
 python3 browsers/run.py
 
 step "cargo package verifies every publishable crate (nmframe)"

@@ -100,11 +100,12 @@ fn chunked_hosts_in_c_cpp_and_go_take_and_send_messages_of_any_size() {
 /// while its own upload of the same number is in flight: the upload arrives, the host
 /// stops, and the port goes on (test-support's `chunked::collision`).
 #[test]
-fn chunked_hosts_in_c_cpp_go_and_node_lose_nothing_when_both_sides_send_at_once() {
+fn chunked_hosts_in_c_cpp_go_node_and_python_lose_nothing_when_both_sides_send_at_once() {
     // The Node host is js/nmframe-host's example, whose envelope is js/nmframe-port's:
     // here it meets core's Parts and Reassembler, another implementation.
     let node = ("node", built().node_chunked.clone());
-    for (label, exe) in built().chunked.iter().chain([&node]) {
+    let python = ("python", built().python_chunked.clone());
+    for (label, exe) in built().chunked.iter().chain([&node, &python]) {
         let mut cmd = std::process::Command::new(exe);
         cmd.arg(super::ORIGIN);
         let mut host = HostProcess::start(cmd);

@@ -21,7 +21,8 @@ use super::{Browser, ORIGIN, Under, built, json_string, wait};
 
 /// Each binding's echo host, as the command that starts it: the Rust example on
 /// `FrameWriter`, `nmframe echo` on `WriterThread`, the C, C++ and Go examples on
-/// libnmframe with its writer thread, and the Node example on js/nmframe-host.
+/// libnmframe with its writer thread, the Node example on js/nmframe-host, and the
+/// Python example on the `nmframe` package.
 fn hosts() -> Vec<(&'static str, Vec<OsString>)> {
     let b = built();
     let exe = |path: &PathBuf| vec![path.clone().into_os_string()];
@@ -35,6 +36,7 @@ fn hosts() -> Vec<(&'static str, Vec<OsString>)> {
         ("C++", exe(&b.cpp_echo)),
         ("Go", exe(&b.go_echo)),
         ("Node", exe(&b.node_echo)),
+        ("Python", exe(&b.python_echo)),
     ]
 }
 

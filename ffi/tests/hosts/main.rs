@@ -71,6 +71,11 @@ struct Built {
     node_echo: PathBuf,
     /// The Node chunked host on js/nmframe-host (the requests of core's chunked example).
     node_chunked: PathBuf,
+    /// The Python echo host on the `nmframe` package (python/examples), as a command
+    /// that runs it with the package's test environment (scripts/python-env.sh).
+    python_echo: PathBuf,
+    /// The Python chunked host (the requests of core's chunked example).
+    python_chunked: PathBuf,
     api_test: PathBuf,
     c_echo_asan: PathBuf,
     c_calc_asan: PathBuf,
@@ -155,6 +160,10 @@ fn built() -> &'static Built {
                 ),
             ),
             ("go", go_build("./internal/probe", "probe_go")),
+            (
+                "python",
+                python_host(&out, "python/tests/probe_host.py", "probe_python"),
+            ),
         ];
         Built {
             rust_echo,
@@ -206,6 +215,12 @@ fn built() -> &'static Built {
             ],
             node_echo: root().join("js/nmframe-host/examples/echo_host.mjs"),
             node_chunked: root().join("js/nmframe-host/examples/chunked_host.mjs"),
+            python_echo: python_host(&out, "python/examples/echo_host.py", "echo_host_python"),
+            python_chunked: python_host(
+                &out,
+                "python/examples/chunked_host.py",
+                "chunked_host_python",
+            ),
             api_test: compile("gcc", "-std=c11", "ffi/tests/c/api_test.c", "api_test", &[]),
             c_echo_asan: compile(
                 "gcc",
@@ -231,6 +246,37 @@ fn built() -> &'static Built {
             probes,
         }
     })
+}
+
+/// The Python interpreter of the package's test environment, with this checkout's
+/// `nmframe` installed (`pip install ./python`, through scripts/python-env.sh).
+fn python() -> &'static Path {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(root().join("scripts/python-env.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("bash runs scripts/python-env.sh");
+        assert!(out.status.success(), "scripts/python-env.sh failed");
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
+
+/// A command named `name` in `dir` that runs the Python script `script` (relative to
+/// the repository) with the test environment's interpreter, as a browser would start a
+/// registered host: `exec`, so the process is the interpreter itself.
+fn python_host(dir: &Path, script: &str, name: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let exe = dir.join(name);
+    let text = format!(
+        "#!/bin/sh\nexec '{}' '{}' \"$@\"\n",
+        python().display(),
+        root().join(script).display()
+    );
+    std::fs::write(&exe, text).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    exe
 }
 
 /// Go's build cache does not look inside the archive a cgo build links (named by
@@ -495,6 +541,11 @@ fn go_echo_host() {
 }
 
 #[test]
+fn python_echo_host() {
+    echo_host_session(&built().python_echo, Under::Native);
+}
+
+#[test]
 fn c_echo_host_under_asan_and_ubsan() {
     echo_host_session(&built().c_echo_asan, Under::Native);
 }
@@ -602,6 +653,7 @@ fn hostile_inputs_against_the_example_hosts() {
         &built().cpp_echo,
         &built().go_echo,
         &built().node_echo,
+        &built().python_echo,
     ] {
         hostile_table(exe, Under::Native);
     }

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +36,16 @@ function findHost() {
   return { skip: `cargo built no chunked_host example: ${how}` };
 }
 
+// A command that runs the Python chunked host with the interpreter NMFRAME_PYTHON.
+function pythonHost() {
+  if (!process.env.NMFRAME_PYTHON) return null;
+  const dir = mkdtempSync(`${os.tmpdir()}/nmframe-port-`);
+  const path = `${dir}/chunked_host_python`;
+  const script = fileURLToPath(new URL('../../../python/examples/chunked_host.py', import.meta.url));
+  writeFileSync(path, `#!/bin/sh\nexec '${process.env.NMFRAME_PYTHON}' '${script}' "$@"\n`, { mode: 0o755 });
+  return path;
+}
+
 const found = findHost();
 if (found.skip) console.log(`# skipping the tests against the Rust host: ${found.skip}`);
 // The same tests against the Node host on js/nmframe-host, which shares this package's
@@ -44,6 +54,10 @@ if (found.skip) console.log(`# skipping the tests against the Rust host: ${found
 const HOSTS = [
   ['Rust', found.path, { skip: found.skip ?? false }],
   ['Node', fileURLToPath(new URL('../../nmframe-host/examples/chunked_host.mjs', import.meta.url)), {}],
+  // The Python host on the nmframe package (python/examples/chunked_host.py), run by the
+  // interpreter that has the package: NMFRAME_PYTHON names it (the README's test command
+  // sets it to the one scripts/python-env.sh prepares).
+  ['Python', pythonHost(), { skip: process.env.NMFRAME_PYTHON ? false : 'NMFRAME_PYTHON names no Python with the nmframe package' }],
 ];
 
 // runtime.Port over a child process's stdin and stdout.
