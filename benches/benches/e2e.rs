@@ -98,6 +98,7 @@ fn main() {
         );
     }
     latency_table(&echo_hosts, &config);
+    startup_table(&echo_hosts, if tiny { 2 } else { 21 });
     // cat, and the hosts that answer a 64 MiB message with a refusal.
     let memory_hosts: Vec<_> = echo_hosts
         .iter()
@@ -118,8 +119,10 @@ struct Sample {
     cpu_us_per_msg: f64,
 }
 
-/// Streams `count` copies of `msg` through the host; verifies every reply.
-fn stream(host: &Host, msg: &[u8], count: usize) -> Sample {
+/// Streams `count` copies of `msg` through the host; verifies every reply. A host that
+/// answers with a frame the browser would refuse (over 1 MiB: Python's `json.dumps`
+/// makes some replies longer than their request) fails the cell, with why.
+fn stream(host: &Host, msg: &[u8], count: usize) -> Result<Sample, String> {
     let (mut child, mut stdin, mut reader) = connect(host, false);
     let per_burst = count.min(((1 << 20) / (msg.len() + 4)).max(1));
     let mut burst = Vec::with_capacity(per_burst * (msg.len() + 4));
@@ -128,23 +131,35 @@ fn stream(host: &Host, msg: &[u8], count: usize) -> Sample {
         burst.extend_from_slice(msg);
     }
     let frame_len = msg.len() + 4;
+    let check = ReplyCheck::new(host, msg);
     let start = Instant::now();
     let writer = std::thread::spawn(move || {
         let mut left = count;
         while left > 0 {
             let n = left.min(per_burst);
-            stdin.write_all(&burst[..n * frame_len]).unwrap();
+            if stdin.write_all(&burst[..n * frame_len]).is_err() {
+                break; // the host is gone: the reader says why
+            }
             left -= n;
         }
         stdin // kept open until every reply is in, so that the host is alive to measure
     });
     for i in 0..count {
-        let reply = reader
-            .read_frame()
-            .unwrap()
-            .unwrap_or_else(|| panic!("{}: no reply {i}", host.name));
+        let reply = match reader.read_frame() {
+            Ok(Some(reply)) => reply,
+            outcome => {
+                let why = match outcome {
+                    Err(err) => format!("reply {i}: {err}"),
+                    _ => format!("no reply {i}"),
+                };
+                let _ = child.kill();
+                let _ = child.wait();
+                drop(writer.join());
+                return Err(why);
+            }
+        };
         assert!(
-            reply[..] == *msg,
+            check.matches(&reply),
             "{}: reply {i} differs from what was sent",
             host.name
         );
@@ -155,12 +170,12 @@ fn stream(host: &Host, msg: &[u8], count: usize) -> Sample {
     drop(writer.join().unwrap());
     let status = child.wait().unwrap();
     assert!(status.success(), "{}: {status}", host.name);
-    Sample {
+    Ok(Sample {
         mbps: (count * msg.len()) as f64 / took.as_secs_f64() / 1e6,
         msgs_per_s: count as f64 / took.as_secs_f64(),
         rss_kib,
         cpu_us_per_msg,
-    }
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -188,9 +203,18 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
         for (_, size) in SIZES {
             let msg = payload(shape, size);
             let count = (config.bytes_per_run / size).max(4);
-            let samples: Vec<Sample> = (0..config.runs)
+            let samples: Result<Vec<Sample>, String> = (0..config.runs)
                 .map(|_| stream(host, &msg, count))
                 .collect();
+            let samples = match samples {
+                Ok(samples) => samples,
+                Err(why) => {
+                    eprintln!("{}, {size} bytes: {why}", host.name);
+                    row.push((f64::NAN, f64::NAN));
+                    (last_rss, last_cpu) = (0, f64::NAN);
+                    continue;
+                }
+            };
             last_rss = samples.iter().map(|s| s.rss_kib).max().unwrap_or(0);
             last_cpu = median(samples.iter().map(|s| s.cpu_us_per_msg).collect());
             row.push((
@@ -210,6 +234,7 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
                 (0..hosts.len())
                     .filter(|&j| !hosts[j].name.starts_with("nmframe"))
                     .map(|j| table[j][col].0)
+                    .filter(|v| !v.is_nan())
                     .fold(0.0, f64::max)
             } else {
                 table[0][col].0
@@ -219,6 +244,10 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
             } else {
                 format!(" ({:.2}×)", mbps / base)
             };
+            if mbps.is_nan() {
+                print!(" ✗ (a reply the browser refuses) |");
+                continue;
+            }
             print!(" {mbps:.0}{ratio}, {:.0}k msg/s |", msgs / 1e3);
         }
         let cpu_ratio = if baseline.is_empty() || i == 0 {
@@ -226,6 +255,10 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
         } else {
             format!(" ({:.2}× cat)", cpu[i] / cpu[0])
         };
+        if cpu[i].is_nan() {
+            println!(" — | — |");
+            continue;
+        }
         println!(
             " {:.1} MiB | {:.0} µs{cpu_ratio} |",
             rss[i] as f64 / 1024.0,
@@ -237,7 +270,82 @@ fn throughput_table(title: &str, hosts: &[Host], shape: Shape, config: &Config, 
     } else {
         "cat"
     };
-    println!("\nRatios are to {against}, measured in the same run.\n");
+    println!(
+        "\nRatios are to {against}, measured in the same run. ✗: the host answered with a frame over 1 MiB (why: on stderr).\n"
+    );
+}
+
+/// How a host's replies are checked: the very bytes sent, or the same JSON value for
+/// the hosts whose serializer writes it otherwise (`Host::same_value`).
+struct ReplyCheck<'m> {
+    sent: &'m [u8],
+    value: Option<serde_json::Value>,
+}
+
+impl<'m> ReplyCheck<'m> {
+    fn new(host: &Host, sent: &'m [u8]) -> Self {
+        let value = host
+            .same_value
+            .then(|| serde_json::from_slice(sent).expect("the payloads are JSON"));
+        ReplyCheck { sent, value }
+    }
+
+    fn matches(&self, reply: &[u8]) -> bool {
+        match &self.value {
+            None => reply == self.sent,
+            Some(value) => {
+                serde_json::from_slice::<serde_json::Value>(reply).is_ok_and(|r| r == *value)
+            }
+        }
+    }
+}
+
+/// Start-up: from spawning a host to its first reply (hosts start per connection, and
+/// `sendNativeMessage` starts one per message). The Python hosts are also given as a
+/// ratio to the stdlib host of MDN's example.
+fn startup_table(hosts: &[Host], runs: usize) {
+    println!("## Start-up: spawn to the first reply of a 64 B message (median of {runs})\n");
+    println!("| host | median | ÷ Python stdlib (MDN) |");
+    println!("|---|---|---|");
+    let msg = payload(Shape::Strings, 64);
+    let mut frame = (msg.len() as u32).to_ne_bytes().to_vec();
+    frame.extend_from_slice(&msg);
+    let mut medians = Vec::new();
+    for host in hosts.iter().filter(|h| !h.is_cat()) {
+        let check = ReplyCheck::new(host, &msg);
+        let mut times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                let (mut child, mut stdin, mut reader) = connect(host, false);
+                stdin.write_all(&frame).unwrap();
+                let reply = reader.read_frame().unwrap().unwrap();
+                let took = start.elapsed();
+                assert!(check.matches(&reply), "{}: the reply differs", host.name);
+                drop(stdin);
+                child.wait().unwrap();
+                took
+            })
+            .collect();
+        times.sort();
+        medians.push((host.name, times[times.len() / 2]));
+    }
+    let stdlib = medians
+        .iter()
+        .find(|(name, _)| name.starts_with("Python, MDN"))
+        .map(|(_, t)| *t);
+    for (name, median) in &medians {
+        let ratio = match stdlib {
+            Some(base) if name.contains("Python") => {
+                format!("{:.2}×", median.as_secs_f64() / base.as_secs_f64())
+            }
+            _ => String::new(),
+        };
+        println!(
+            "| {name} | {:.1} ms | {ratio} |",
+            median.as_secs_f64() * 1e3
+        );
+    }
+    println!();
 }
 
 /// Ping-pong of one 64-byte message: the latency a lone message sees.
@@ -252,12 +360,13 @@ fn latency_table(hosts: &[Host], config: &Config) {
         let mut frame = (msg.len() as u32).to_ne_bytes().to_vec();
         frame.extend_from_slice(&msg);
         let mut times = Vec::with_capacity(config.pings);
+        let check = ReplyCheck::new(host, &msg);
         for _ in 0..config.pings + 10 {
             let start = Instant::now();
             stdin.write_all(&frame).unwrap();
             let reply = reader.read_frame().unwrap().unwrap();
             times.push(start.elapsed());
-            assert_eq!(reply[..], msg[..]);
+            assert!(check.matches(&reply), "{}: the reply differs", host.name);
         }
         drop(stdin);
         child.wait().unwrap();

@@ -213,9 +213,10 @@ fn main() {
                 && !h.name.contains("one thread")
                 && !h.name.contains("before")
                 && !h.name.starts_with("plain")
-                // The Node peers are there to be compared with, in e2e: they cannot
-                // refuse a reply over 1 MiB, which the soak sends.
+                // The Node and Python peers are there to be compared with, in e2e:
+                // they cannot refuse a reply over 1 MiB, which the soak sends.
                 && !h.name.starts_with("Node, ")
+                && !h.name.starts_with("Python, ")
         })
         .collect();
     println!("# nmframe soak: {seconds} s of mixed traffic per host\n");

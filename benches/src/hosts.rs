@@ -15,6 +15,10 @@ pub struct Host {
     pub argv: Vec<OsString>,
     /// Set in the host's environment.
     pub env: &'static [(&'static str, &'static str)],
+    /// Its replies may be other bytes for the same JSON value, and are compared as
+    /// values: Python's `json.dumps` may write a number otherwise than it came. Every
+    /// other host must send back the very bytes.
+    pub same_value: bool,
 }
 
 impl Host {
@@ -127,6 +131,17 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             .current_dir(&peers));
     }
     let node = |script: PathBuf| vec!["node".into(), script.into_os_string()];
+    // The Python package, installed as users install it (`pip install ./python`), and
+    // its peers (benches/python/requirements.txt), in target/py-venv.
+    let python = python_env(&root);
+    let py = |script: PathBuf| vec![python.clone().into_os_string(), script.into_os_string()];
+    // MDN's example host, in the echo and the value tables: the stdlib baseline.
+    let mdn = || Host {
+        name: "Python, MDN's example (stdlib: struct, json)",
+        argv: py(root.join("benches/python/mdn_stdlib_host.py")),
+        env: &[],
+        same_value: true,
+    };
     // `host` behind `nmframe tap`, which logs every frame (to /dev/null, so that the disk
     // does not fill).
     let tapped = |host: Vec<OsString>| {
@@ -141,6 +156,7 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             name: "cat (no framing: the limit)",
             argv: vec!["cat".into()],
             env: &[],
+            same_value: false,
         },
         // Two cats in a row: what any process in the path (a proxy that only copies)
         // costs on this machine, the reference for the tap below.
@@ -148,73 +164,106 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             name: "cat | cat (a copying proxy in the path)",
             argv: vec!["sh".into(), "-c".into(), "cat | cat".into()],
             env: &[],
+            same_value: false,
         },
         // The tap's own cost, with nothing but cat behind it.
         Host {
             name: "cat behind nmframe tap",
             argv: tapped(vec!["cat".into()]),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "nmframe echo (Rust)",
             argv: vec![target.join("nmframe").into(), "echo".into()],
             env: &[],
+            same_value: false,
         },
         // The same host behind `nmframe tap`: the tap's overhead.
         Host {
             name: "nmframe echo behind nmframe tap",
             argv: tapped(vec![target.join("nmframe").into(), "echo".into()]),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "nmframe echo, one thread",
             argv: vec![target.join("nmframe").into(), "echo".into()],
             env: &[("NMFRAME_ECHO_THREAD", "0")],
+            same_value: false,
         },
         Host {
             name: "nmframe async echo (Tokio, writer task)",
             argv: exe(target.join("examples/tokio_echo_host")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "C echo on libnmframe",
             argv: exe(c_echo),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "C++ echo on nmframe.hpp",
             argv: exe(cpp_echo),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "Go echo on libnmframe",
             argv: exe(go_echo),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "plain C, read/writev per frame",
             argv: exe(plain),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "Node echo on nmframe-host",
             argv: node(root.join("js/nmframe-host/examples/echo_host.mjs")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "Node, plain (stdin, readUInt32LE, JSON.parse)",
             argv: node(peers.join("plain_echo.mjs")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "Node, chrome-native-messaging 0.2 (its README)",
             argv: node(peers.join("chrome_native_messaging_echo.cjs")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "Node, web-ext-native-msg 8 (its README)",
             argv: node(peers.join("web_ext_native_msg_echo.mjs")),
             env: &[],
+            same_value: false,
+        },
+        Host {
+            name: "nmframe Python echo (python/examples/echo_host.py)",
+            argv: py(root.join("python/examples/echo_host.py")),
+            env: &[],
+            same_value: false,
+        },
+        mdn(),
+        Host {
+            name: "Python, nativemessaging-ng 1.3 (its README)",
+            argv: py(root.join("benches/python/nativemessaging_ng_host.py")),
+            env: &[],
+            same_value: true,
+        },
+        Host {
+            name: "Python, nativemessaging-ng 1.3, raw calls (no JSON read)",
+            argv: py(root.join("benches/python/nativemessaging_ng_raw_host.py")),
+            env: &[],
+            same_value: false,
         },
     ];
     // A build of `nmframe` from another commit, to compare before and after in one run:
@@ -226,6 +275,7 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
                 name: "nmframe echo, before (NMFRAME_E2E_BEFORE)",
                 argv: vec![before, "echo".into()],
                 env: &[],
+                same_value: false,
             },
         );
     }
@@ -234,34 +284,77 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             name: "nmframe (simd-json value, writer thread)",
             argv: exe(target.join("value_nmframe")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "nmframe async (Tokio, simd-json value, writer task)",
             argv: exe(target.join("value_nmframe_tokio")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "std + serde_json (Value)",
             argv: exe(target.join("value_serde_json")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "native_messaging 0.3 (blocking)",
             argv: exe(target.join("value_native_messaging")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "native_messaging 0.3 event_loop (its README)",
             argv: exe(target.join("value_native_messaging_event_loop")),
             env: &[],
+            same_value: false,
         },
         Host {
             name: "chrome_native_messaging 0.3",
             argv: exe(target.join("value_chrome_native_messaging")),
             env: &[],
+            same_value: false,
         },
+        Host {
+            name: "nmframe Python value host (for m in host: host.send(m))",
+            argv: py(root.join("benches/python/value_host.py")),
+            env: &[],
+            same_value: false,
+        },
+        mdn(),
     ];
     (echo, value)
+}
+
+/// The Python of target/py-venv with this checkout's package (scripts/python-env.sh) and
+/// the peers of benches/python/requirements.txt.
+fn python_env(root: &Path) -> PathBuf {
+    let out = Command::new("bash")
+        .arg(root.join("scripts/python-env.sh"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("bash runs scripts/python-env.sh");
+    assert!(out.status.success(), "scripts/python-env.sh failed");
+    let python = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let have_peers = Command::new(&python)
+        .args(["-c", "import nativemessaging"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have_peers {
+        run(Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(root.join("benches/python/requirements.txt")));
+    }
+    python
 }
 
 /// Runs a build step; a failure stops the benchmark.
