@@ -233,11 +233,14 @@ impl Host {
     }
 
     /// Whether a whole message is already buffered: the next receive will not wait.
+    /// False while another thread is in a receive (what it is waiting for is its own).
     #[getter]
     fn has_message(&self) -> bool {
+        // `try_lock`: asked from a thread beside one blocked in `recv`, this must answer
+        // now, not when a message arrives.
         match &self.io {
-            Io::Plain { reader, .. } => reader.lock().is_ok_and(|r| r.has_frame()),
-            Io::Chunked { endpoint, .. } => endpoint.lock().is_ok_and(|c| c.has_frame()),
+            Io::Plain { reader, .. } => reader.try_lock().is_ok_and(|r| r.has_frame()),
+            Io::Chunked { endpoint, .. } => endpoint.try_lock().is_ok_and(|c| c.has_frame()),
         }
     }
 
