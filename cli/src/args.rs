@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::registration::{Os, Target};
+use crate::registration::{Os, Pick, Target};
 
 /// Drive, inspect, bridge and register browser native-messaging hosts.
 #[derive(Parser)]
@@ -211,10 +211,10 @@ pub(crate) struct TapPlace {
     /// The host's name, e.g. com.example.host.
     #[arg(long)]
     pub(crate) name: String,
-    /// The browser(s) whose manifest to change; repeatable. Default: every one that has a
-    /// manifest of that name.
-    #[arg(long, value_enum)]
-    pub(crate) browser: Vec<Target>,
+    /// The browser(s) whose manifest to change; repeatable (`nmframe manifest browsers`
+    /// lists the names). Default: every one that has a manifest of that name.
+    #[arg(long, value_parser = Target::parse, value_name = "BROWSER")]
+    pub(crate) browser: Vec<Pick>,
     /// Chromium's --user-data-dir: look in its NativeMessagingHosts folder too.
     #[arg(long, value_name = "DIR")]
     pub(crate) user_data_dir: Option<PathBuf>,
@@ -251,8 +251,29 @@ pub(crate) enum ManifestCmd {
         /// The host's name, e.g. com.example.host.
         #[arg(long)]
         name: Option<String>,
+        /// The extension's manifest.json (or its folder): check that the host manifest
+        /// lets in the id it will have (Chromium: from its "key", or from the folder's
+        /// path when it has none; Firefox: browser_specific_settings.gecko.id).
+        #[arg(long, value_name = "PATH")]
+        extension_manifest: Option<PathBuf>,
         #[command(flatten)]
         places: PlaceArgs,
+    },
+    /// Print every browser nmframe knows, for this machine: which are installed, the
+    /// manifest flavour each reads, and where it looks (folders, registry keys), with
+    /// Flatpak and snap browsers.
+    ///
+    /// Example: nmframe manifest browsers --os macos
+    Browsers {
+        /// Whose conventions to follow (default: this machine's).
+        #[arg(long, value_enum)]
+        os: Option<Os>,
+        /// Also print where each browser's folders and keys come from.
+        #[arg(long)]
+        sources: bool,
+        /// Only the installed browsers.
+        #[arg(long)]
+        installed: bool,
     },
     /// List the manifests each browser would find.
     ///
@@ -267,15 +288,20 @@ pub(crate) enum ManifestCmd {
 /// rather than silently ignored.
 #[derive(Args, Clone)]
 pub(crate) struct PlaceArgs {
-    /// The browser(s) to look for; repeatable. Default: all.
-    #[arg(long, value_enum)]
-    pub(crate) browser: Vec<Target>,
+    /// The browser(s) to look for; repeatable: a name of `nmframe manifest browsers`,
+    /// flatpak:APP_ID, snap:NAME, or all (every installed one). Default: every browser.
+    #[arg(long, value_parser = Target::parse, value_name = "BROWSER")]
+    pub(crate) browser: Vec<Pick>,
     /// Chromium's --user-data-dir: look in its NativeMessagingHosts folder too.
     #[arg(long, value_name = "DIR")]
     pub(crate) user_data_dir: Option<PathBuf>,
     /// Whose conventions to follow (default: this machine's).
     #[arg(long, value_enum)]
     pub(crate) os: Option<Os>,
+    /// Read system folders (/etc, /usr/lib, policies) under this folder instead of /: a
+    /// mounted image, a container's root.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
 }
 
 /// What `install` writes: where (as for `uninstall`), and the manifest's contents.
@@ -295,6 +321,10 @@ pub(crate) struct ManifestArgs {
     /// The manifest's description.
     #[arg(long, default_value = "A native-messaging host")]
     pub(crate) description: String,
+    /// Flatpak browsers: grant the permission the wrapper needs (runs `flatpak override
+    /// --user --talk-name=org.freedesktop.Flatpak APP_ID`) instead of printing the command.
+    #[arg(long)]
+    pub(crate) flatpak_override: bool,
 }
 
 /// Which manifest `install` writes and `uninstall` removes, and where.
@@ -303,9 +333,11 @@ pub(crate) struct InstallPlace {
     /// The host's name, e.g. com.example.host.
     #[arg(long)]
     pub(crate) name: Option<String>,
-    /// The browser(s) the manifest is for; repeatable. Default: chromium.
-    #[arg(long, value_enum)]
-    pub(crate) browser: Vec<Target>,
+    /// The browser(s) the manifest is for; repeatable: a name of `nmframe manifest
+    /// browsers`, flatpak:APP_ID, snap:NAME, or all (every installed one). Default:
+    /// chromium.
+    #[arg(long, value_parser = Target::parse, value_name = "BROWSER")]
+    pub(crate) browser: Vec<Pick>,
     /// Chromium's --user-data-dir: use its NativeMessagingHosts folder.
     #[arg(long, value_name = "DIR")]
     pub(crate) user_data_dir: Option<PathBuf>,
@@ -318,4 +350,8 @@ pub(crate) struct InstallPlace {
     /// Windows: where to write the manifest file the registry points to.
     #[arg(long, value_name = "DIR")]
     pub(crate) manifest_dir: Option<PathBuf>,
+    /// With --system: write under this folder instead of / (a package's staging
+    /// folder, DESTDIR).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) root: Option<PathBuf>,
 }

@@ -12,7 +12,7 @@ use crate::exit::{MISBEHAVED, SETUP, USAGE};
 use crate::launch::Launch;
 use crate::out::{problem, warn};
 use crate::registration::home;
-use crate::registration::{self as manifest, Os, Target};
+use crate::registration::{self as manifest, Places, Target};
 use crate::session::{self, Messages, RunError, Settings};
 
 pub(crate) fn cmd_run(args: RunArgs) -> u8 {
@@ -104,11 +104,12 @@ type Found = (PathBuf, Vec<OsString>, PathBuf);
 pub(crate) fn resolve_run_host(args: &RunArgs) -> Result<Found, (u8, String)> {
     if let Some(name) = &args.manifest {
         let target = match args.browser {
-            Browser::Firefox => Target::Firefox,
-            Browser::Chromium | Browser::Unknown => Target::Chromium,
+            Browser::Firefox => Target::named("firefox"),
+            Browser::Chromium | Browser::Unknown => Target::named("chromium"),
         };
-        let os = Os::current();
-        let path = manifest::find(target, os, &home(), args.user_data_dir.as_deref(), name)
+        let places = Places::new(None, args.user_data_dir.as_deref(), None);
+        let path = places
+            .find(target, name)
             .map(|found| found.path)
             .ok_or_else(|| {
                 (

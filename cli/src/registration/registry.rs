@@ -39,37 +39,32 @@ pub fn delete(key: &str) -> Result<bool, String> {
     }
 }
 
+/// What `reg query ARGS` prints, when it succeeds (the key or value exists).
+fn query(args: &[&str]) -> Option<String> {
+    let out = Command::new("reg").arg("query").args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// `key`'s default value, when the key exists and has one.
 pub fn get(key: &str) -> Option<String> {
-    let out = Command::new("reg")
-        .args(["query", key, "/ve"])
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
     // "    (Default)    REG_SZ    C:\path\host.json" (the name is localised: take what
     // follows the type).
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|line| {
-            let (_, value) = line.split_once("REG_SZ")?;
-            Some(value.trim().to_owned()).filter(|v| !v.is_empty())
-        })
+    query(&[key, "/ve"])?.lines().find_map(|line| {
+        let (_, value) = line.split_once("REG_SZ")?;
+        Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+    })
 }
 
 /// The names of `key`'s subkeys (the hosts registered under a `NativeMessagingHosts` key).
 pub fn subkeys(key: &str) -> Vec<String> {
-    let Ok(out) = Command::new("reg").args(["query", key]).output() else {
+    let Some(text) = query(&[key]) else {
         return Vec::new();
     };
-    if !out.status.success() {
-        return Vec::new();
-    }
     // Subkeys are listed by their full path, the hive spelled out
     // ("HKEY_CURRENT_USER\SOFTWARE\...\com.example.host"); values are indented.
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
+    text.lines()
         .filter(|line| line.starts_with("HKEY_"))
         .filter_map(|line| {
             let (parent, name) = line.trim_end().rsplit_once('\\')?;
@@ -78,6 +73,31 @@ pub fn subkeys(key: &str) -> Vec<String> {
             parent_rest
                 .eq_ignore_ascii_case(key_rest)
                 .then(|| name.to_owned())
+        })
+        .collect()
+}
+
+/// The data of `key`'s value `name` as `reg query` prints it (`0x1` for a DWORD).
+pub fn value(key: &str, name: &str) -> Option<String> {
+    query(&[key, "/v", name])?.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        (words.next()? == name).then_some(())?;
+        let _type = words.next()?;
+        Some(words.collect::<Vec<_>>().join(" "))
+    })
+}
+
+/// The string data of every value of `key` (a policy list: values `1`, `2`, … each
+/// holding one entry), in the order `reg query` prints them.
+pub fn values(key: &str) -> Vec<String> {
+    let Some(text) = query(&[key]) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter(|line| line.starts_with(' '))
+        .filter_map(|line| {
+            let (_, value) = line.split_once("REG_SZ")?;
+            Some(value.trim().to_owned())
         })
         .collect()
 }

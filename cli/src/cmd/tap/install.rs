@@ -10,8 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::exit::{MISBEHAVED, SETUP, USAGE};
 use crate::launch::resolve_host;
 use crate::out::problem;
-use crate::registration::home;
-use crate::registration::{self as manifest, Os, Target};
+use crate::registration::{Pick, Places, Target};
 
 const BACKUP: &str = "nmframe-tap-backup";
 const WRAPPER: &str = "nmframe-tap";
@@ -20,16 +19,20 @@ const WRAPPER: &str = "nmframe-tap";
 /// is chosen), user ones before system ones.
 fn manifests(
     name: &str,
-    browsers: &[Target],
+    browsers: &[Pick],
     user_data_dir: Option<&Path>,
 ) -> Vec<(Target, PathBuf)> {
-    manifest::targets(browsers, true)
-        .into_iter()
-        .filter_map(|target| {
-            manifest::find(target, Os::current(), &home(), user_data_dir, name)
-                .map(|found| (target, found.path))
-        })
-        .collect()
+    let places = Places::new(None, user_data_dir, None);
+    let mut found: Vec<(Target, PathBuf)> = Vec::new();
+    for target in places.targets(browsers, true) {
+        // Browsers that share a folder find the same manifest: tap it once.
+        if let Some(f) = places.find(target, name)
+            && !found.iter().any(|(_, p)| *p == f.path)
+        {
+            found.push((target, f.path));
+        }
+    }
+    found
 }
 
 fn backup_of(manifest: &Path) -> PathBuf {
@@ -45,7 +48,7 @@ fn sh_quote(path: &Path) -> String {
 
 pub(crate) fn tap_install(
     name: &str,
-    browsers: &[Target],
+    browsers: &[Pick],
     user_data_dir: Option<&Path>,
     log: &Path,
     bodies: bool,
@@ -152,7 +155,7 @@ fn tap_one(
     Ok(host)
 }
 
-pub(crate) fn tap_uninstall(name: &str, browsers: &[Target], user_data_dir: Option<&Path>) -> u8 {
+pub(crate) fn tap_uninstall(name: &str, browsers: &[Pick], user_data_dir: Option<&Path>) -> u8 {
     let mut restored = 0;
     let mut failed = false;
     for (target, manifest) in manifests(name, browsers, user_data_dir) {
