@@ -209,6 +209,20 @@ class Run:
             run([self.cli, "tap", "install", "--name", name, "--log", str(self.tap_log(name)), *place],
                 env=env, stdout=subprocess.DEVNULL)
 
+    def register_unparsable(self, folder):
+        """Beside the echo host's manifest, two copies a browser may not parse: one with a
+        UTF-8 byte-order mark, one with a comment (what `nmframe manifest check` calls
+        errors). The suite records what each browser does with them."""
+        name = self.hosts["rust"][0]
+        manifest = json.loads((folder / f"{name}.json").read_text())
+        names = {}
+        self.unparsable_files = {}
+        for kind, prefix in (("bom", "\ufeff"), ("comments", "// the echo host\n")):
+            manifest["name"] = names[kind] = f"dev.nmframe.test.manifest_{kind}"
+            file = self.unparsable_files[manifest["name"]] = folder / f"{manifest['name']}.json"
+            file.write_text(prefix + json.dumps(manifest, indent=2), encoding="utf-8")
+        return names
+
     def tapped(self):
         return [name for label, (name, _) in self.hosts.items() if "tapped" in label]
 
@@ -300,6 +314,11 @@ class Run:
             hosts = set(self.host_pids())
             browser = [p for p in session_members(self.browser_sid) if p not in hosts]
             return {"largest_peak_kib": max(map(peak_kib, browser), default=0)}
+        if path == "cli-check":
+            # What `nmframe manifest check FILE --browser B` makes of a manifest.
+            out = subprocess.run([self.cli, "manifest", "check", str(self.unparsable_files[body["name"]]),
+                                  "--browser", self.browser], capture_output=True, text=True, timeout=60)
+            return {"refused": out.returncode != 0, "said": (out.stdout + out.stderr)[-2000:]}
         if path == "cli-run":
             return self.predict(body["host"], body["messages"])
         if path == "log-contains":
@@ -322,21 +341,27 @@ class Run:
     def prepare_chromium(self, server_port):
         manifest = json.loads((EXTENSION / "manifest.chromium.json").read_text())
         ext_id = chromium_id(manifest)
-        profile = self.tmp / "profile"
-        self.register(["--browser", "chromium", "--origin", f"chrome-extension://{ext_id}/",
-                       "--user-data-dir", str(profile)])
+        # The profile where Chromium keeps it by default, $XDG_CONFIG_HOME/chromium (headless
+        # Chromium would otherwise make a temporary one), and the hosts registered with no
+        # --user-data-dir: `nmframe manifest install --browser chromium` writes where the
+        # table says a default Chromium reads, and every host the suite reaches proves it.
+        config = self.tmp / "config"
+        env = dict(os.environ, HOME=str(self.tmp / "home"), XDG_CONFIG_HOME=str(config))
+        self.register(["--browser", "chromium", "--origin", f"chrome-extension://{ext_id}/"], env)
+        self.unparsable = self.register_unparsable(config / "chromium" / "NativeMessagingHosts")
         ext = self.write_extension(manifest, server_port, ext_id)
         cmd = [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-quic", "--no-default-browser-check", f"--user-data-dir={profile}",
+               "--disable-quic", "--no-default-browser-check", f"--user-data-dir={config / 'chromium'}",
                f"--load-extension={ext}", f"--disable-extensions-except={ext}", "about:blank"]
-        return cmd, dict(os.environ, HOME=str(self.tmp / "home"))
+        return cmd, env
 
     def prepare_firefox(self, server_port):
         manifest = json.loads((EXTENSION / "manifest.firefox.json").read_text())
         home = self.tmp / "home"
         env = dict(os.environ, HOME=str(home), MOZ_CRASHREPORTER_DISABLE="1")
         self.register(["--browser", "firefox", "--extension-id", GECKO_ID], env)
+        self.unparsable = self.register_unparsable(home / ".mozilla" / "native-messaging-hosts")
         ext = self.write_extension(manifest, server_port, GECKO_ID)
         profile = self.tmp / "profile"
         (profile / "extensions").mkdir(parents=True)
@@ -391,6 +416,7 @@ class Run:
             "chunked_python": self.hosts["python-chunked"][0],
             "chunk_faults": self.hosts["chunk-faults"][0],
             "broken": broken,
+            "unparsable": self.unparsable,
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).
             "over_limit": 64 * MiB + 1 if self.browser == "chromium" else None,
             "probe": self.probe,

@@ -312,6 +312,25 @@ function browserCases() {
     p.close();
     return `order ${JSON.stringify(ids)} in ${ms.toFixed(0)} ms`;
   }]);
+  cases.push([`a manifest with a byte-order mark or a comment: the browser does what \`nmframe manifest check\` says`, async () => {
+    const seen = {};
+    for (const [kind, name] of Object.entries(config.unparsable)) {
+      const p = open(name);
+      p.post([1]);
+      let refused = null;
+      try {
+        same(await p.next(5000), [1], `${kind}: the echo`);
+      } catch (e) {
+        refused = p.closed ?? e.message;
+      }
+      p.close();
+      const check = await call('cli-check', { name });
+      expect((refused !== null) === check.refused,
+        `${kind}: the browser ${refused === null ? 'used it' : `refused it (${refused})`}, but nmframe manifest check ${check.refused ? 'refuses' : 'accepts'} it: ${check.said}`);
+      seen[kind] = refused === null ? 'used' : `refused (${refused})`;
+    }
+    return JSON.stringify(seen);
+  }]);
   for (const { label, name } of config.broken) {
     cases.push([`${label}: the browser does what \`nmframe run --browser ${config.browser}\` predicts`, async () => {
       const messages = [1, 2, 3, 4, 5];

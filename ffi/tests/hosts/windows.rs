@@ -670,3 +670,100 @@ fn each_browser_reads_its_registry_keys_in_its_order() {
         assert_eq!(code, Some(1), "{browser} still finds a manifest: {said}");
     }
 }
+
+/// Forks that read another vendor's key (Vivaldi reads Chrome's, LibreWolf Mozilla's),
+/// and Chrome's enterprise policies in the registry as `check` reads them: a blocklist
+/// of `*`, an allowlist that lets the host through, user-level hosts switched off.
+#[test]
+fn forks_and_policies_in_the_registry() {
+    let dir = target_dir().join("wine-forks");
+    let _ = std::fs::remove_dir_all(&dir);
+    let name = "com.example.wine_forks";
+    let origin = [
+        "--origin",
+        "chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/",
+    ];
+    let reg = |args: &[&str]| {
+        let out = wine(Path::new("reg")).args(args).output().unwrap();
+        assert!(out.status.success(), "reg {args:?}: {:?}", out);
+    };
+    let policies = r"HKCU\Software\Policies\Google\Chrome";
+    // A list policy: a subkey whose value `1` holds the one entry.
+    let policy_list = |list: &str, entry: &str| {
+        let key = format!(r"{policies}\{list}");
+        reg(&["add", &key, "/v", "1", "/t", "REG_SZ", "/d", entry, "/f"]);
+    };
+    let _ = wine(Path::new("reg"))
+        .args(["delete", policies, "/f"])
+        .output();
+
+    let said = install_echo_host(name, "vivaldi", &dir.join("vivaldi"), &origin);
+    assert!(
+        said.contains(&format!(
+            r"HKCU\SOFTWARE\Google\Chrome\NativeMessagingHosts\{name}"
+        )),
+        "{said}"
+    );
+    let said = install_echo_host(
+        name,
+        "librewolf",
+        &dir.join("librewolf"),
+        &["--extension-id", "forks@example.org"],
+    );
+    assert!(
+        said.contains(&format!(
+            r"HKCU\SOFTWARE\Mozilla\NativeMessagingHosts\{name}"
+        )),
+        "{said}"
+    );
+    let check =
+        |browser: &str| nmframe(&["manifest", "check", "--name", name, "--browser", browser]);
+    let (code, said) = check("chrome");
+    assert_eq!(code, Some(0), "{said}");
+
+    policy_list("NativeMessagingBlocklist", "*");
+    let (code, said) = check("chrome");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains(r"policy NativeMessagingBlocklist (HKCU\SOFTWARE\Policies\Google\Chrome)"),
+        "{said}"
+    );
+    // Vivaldi reads Chrome's key but not Chrome's policies.
+    let (code, said) = check("vivaldi");
+    assert_eq!(code, Some(0), "{said}");
+    policy_list("NativeMessagingAllowlist", name);
+    let (code, said) = check("chrome");
+    assert_eq!(code, Some(0), "{said}");
+    reg(&[
+        "add",
+        policies,
+        "/v",
+        "NativeMessagingUserLevelHosts",
+        "/t",
+        "REG_DWORD",
+        "/d",
+        "0",
+        "/f",
+    ]);
+    let (code, said) = check("chrome");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(
+        said.contains("NativeMessagingUserLevelHosts is false"),
+        "{said}"
+    );
+    reg(&["delete", policies, "/f"]);
+
+    for browser in ["vivaldi", "librewolf"] {
+        let (code, said) = nmframe(&[
+            "manifest",
+            "uninstall",
+            "--name",
+            name,
+            "--browser",
+            browser,
+            "--manifest-dir",
+            &windows_path(&dir.join(browser)),
+        ]);
+        assert_eq!(code, Some(0), "{said}");
+    }
+}
