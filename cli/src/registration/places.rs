@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use nmframe::Browser;
 
@@ -324,7 +325,10 @@ impl Places {
 /// Whether the Flatpak `app` is installed: `flatpak list` says so, or (without the
 /// `flatpak` command) its folder under `~/.var/app` exists.
 pub fn flatpak_installed(places: &Places, app: &str) -> bool {
-    if let Some(list) = listed("flatpak", &["list", "--app", "--columns=application"]) {
+    // Asked once per run: a command looks at every Flatpak of the table.
+    static LIST: OnceLock<Option<Vec<String>>> = OnceLock::new();
+    let list = LIST.get_or_init(|| listed("flatpak", &["list", "--app", "--columns=application"]));
+    if let Some(list) = list {
         return list.iter().any(|line| line.trim() == app);
     }
     places.home.join(".var/app").join(app).is_dir()
@@ -332,7 +336,8 @@ pub fn flatpak_installed(places: &Places, app: &str) -> bool {
 
 /// Whether the snap `name` is installed: `snap list` says so, or `/snap/NAME` exists.
 pub fn snap_installed(places: &Places, name: &str) -> bool {
-    if let Some(list) = listed("snap", &["list"]) {
+    static LIST: OnceLock<Option<Vec<String>>> = OnceLock::new();
+    if let Some(list) = LIST.get_or_init(|| listed("snap", &["list"])) {
         return list
             .iter()
             .skip(1)

@@ -199,11 +199,6 @@ pub static SNAPS: &[SnapApp] = &[
         support: SnapSupport::Portal,
     },
     SnapApp {
-        name: "thunderbird",
-        browser: "thunderbird",
-        support: SnapSupport::Portal,
-    },
-    SnapApp {
         name: "chromium",
         browser: "chromium",
         support: SnapSupport::None(
