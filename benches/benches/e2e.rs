@@ -68,6 +68,11 @@ fn main() {
         echo_hosts.retain(|h| h.name.starts_with("cat") || h.name.contains(only.as_str()));
         value_hosts.retain(|h| h.name.contains(only.as_str()));
     }
+    // `--latency` runs the ping-pong table alone.
+    if args.iter().any(|a| a == "--latency") {
+        latency_table(&echo_hosts, &config);
+        return;
+    }
     println!(
         "# nmframe end-to-end benchmark{}\n",
         if tiny {
@@ -348,39 +353,90 @@ fn startup_table(hosts: &[Host], runs: usize) {
     println!();
 }
 
-/// Ping-pong of one 64-byte message: the latency a lone message sees.
+/// Ping-pong of one message at a time, 64 B and 64 KiB: the latency a lone message sees,
+/// and the host's CPU per message (every thread, from /proc's schedstat), which a host
+/// that hands each reply to a second thread pays in wake-ups; then the CPU the host
+/// spends waiting for the next message (none, for a host that blocks in `read`). Each
+/// cell is the median of `config.runs` runs.
 fn latency_table(hosts: &[Host], config: &Config) {
-    println!("## Round trip of one 64 B message (ping-pong)\n");
-    println!("| host | p50 | p99 | p50 / cat |");
-    println!("|---|---|---|---|");
-    let msg = payload(Shape::Strings, 64);
-    let mut cat_p50 = 0.0;
-    for (i, host) in hosts.iter().enumerate() {
-        let (mut child, mut stdin, mut reader) = connect(host, false);
-        let mut frame = (msg.len() as u32).to_ne_bytes().to_vec();
-        frame.extend_from_slice(&msg);
-        let mut times = Vec::with_capacity(config.pings);
-        let check = ReplyCheck::new(host, &msg);
-        for _ in 0..config.pings + 10 {
-            let start = Instant::now();
-            stdin.write_all(&frame).unwrap();
-            let reply = reader.read_frame().unwrap().unwrap();
-            times.push(start.elapsed());
-            assert!(check.matches(&reply), "{}: the reply differs", host.name);
+    println!("## One message at a time (ping-pong)\n");
+    println!(
+        "| host | 64 B p50 | 64 B p99 | 64 B CPU per message | 64 KiB p50 | 64 KiB CPU per message | CPU while idle |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    let plain = hosts.iter().position(|h| h.name.starts_with("plain C"));
+    let idle_for = if config.pings < 1000 {
+        Duration::from_millis(100)
+    } else {
+        Duration::from_secs(1)
+    };
+    let mut rows = Vec::new();
+    for host in hosts {
+        // Per size: p50, p99, CPU µs per message; then the idle CPU in µs.
+        let mut runs: Vec<[f64; 7]> = Vec::new();
+        for _ in 0..config.runs {
+            let mut cells = [0.0; 7];
+            for (k, size) in [64, 64 << 10].into_iter().enumerate() {
+                let msg = payload(Shape::Strings, size);
+                let pings = if size > 64 {
+                    config.pings / 5
+                } else {
+                    config.pings
+                };
+                let (mut child, mut stdin, mut reader) = connect(host, false);
+                let mut frame = (msg.len() as u32).to_ne_bytes().to_vec();
+                frame.extend_from_slice(&msg);
+                let mut times = Vec::with_capacity(pings);
+                let check = ReplyCheck::new(host, &msg);
+                let mut cpu_before = 0;
+                for i in 0..pings + 10 {
+                    if i == 10 {
+                        cpu_before = cpu_ns(&child);
+                    }
+                    let start = Instant::now();
+                    stdin.write_all(&frame).unwrap();
+                    let reply = reader.read_frame().unwrap().unwrap();
+                    times.push(start.elapsed());
+                    assert!(check.matches(&reply), "{}: the reply differs", host.name);
+                }
+                let after = cpu_ns(&child);
+                cells[3 * k + 2] = (after - cpu_before) as f64 / 1e3 / pings as f64;
+                if k == 0 {
+                    std::thread::sleep(idle_for);
+                    cells[6] = (cpu_ns(&child) - after) as f64 / 1e3;
+                }
+                drop(stdin);
+                child.wait().unwrap();
+                times.drain(..10); // warm-up
+                times.sort();
+                cells[3 * k] = times[times.len() / 2].as_secs_f64() * 1e6;
+                cells[3 * k + 1] = times[times.len() * 99 / 100].as_secs_f64() * 1e6;
+            }
+            runs.push(cells);
         }
-        drop(stdin);
-        child.wait().unwrap();
-        times.drain(..10); // warm-up
-        times.sort();
-        let p50 = times[times.len() / 2].as_secs_f64() * 1e6;
-        let p99 = times[times.len() * 99 / 100].as_secs_f64() * 1e6;
-        if i == 0 {
-            cat_p50 = p50;
-        }
+        let cells: Vec<f64> = (0..7)
+            .map(|c| median(runs.iter().map(|r| r[c]).collect()))
+            .collect();
+        rows.push((host.name, cells));
+    }
+    for (name, cells) in &rows {
+        let ratio = |c: usize| match plain {
+            Some(p) if !name.starts_with("cat") => {
+                format!(" ({:.2}× plain C)", cells[c] / rows[p].1[c])
+            }
+            _ => String::new(),
+        };
         println!(
-            "| {} | {p50:.1} µs | {p99:.1} µs | {:.2}× |",
-            host.name,
-            p50 / cat_p50
+            "| {name} | {:.1} µs | {:.1} µs | {:.1} µs{} | {:.1} µs | {:.1} µs{} | {:.0} µs in {} ms |",
+            cells[0],
+            cells[1],
+            cells[2],
+            ratio(2),
+            cells[3],
+            cells[5],
+            ratio(5),
+            cells[6],
+            idle_for.as_millis()
         );
     }
     println!();

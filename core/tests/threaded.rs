@@ -114,11 +114,14 @@ fn a_write_that_fails_half_way_stops_the_thread_and_every_later_call_says_so() {
         .unwrap();
     writer.queue(b"[1]").unwrap();
     writer.flush().unwrap();
-    writer
-        .send_frame(BytesMut::from(&b"[2222222]"[..]))
-        .unwrap();
-    // The failure surfaces on a later call, as a disconnect; it stays.
+    // The frame breaks half-way. Written by this call (the thread being idle), the
+    // failure is its result; handed over, it surfaces on a later call. It stays.
+    let sent = writer.send_frame(BytesMut::from(&b"[2222222]"[..]));
     let mut failures = 0;
+    if let Err(err) = sent {
+        assert!(err.is_disconnect(), "{err:?}");
+        failures += 1;
+    }
     for _ in 0..100 {
         match writer.queue(b"[3]").and_then(|()| writer.flush()) {
             Ok(()) => std::thread::sleep(Duration::from_millis(5)),
@@ -160,11 +163,13 @@ fn check_reports_the_failure_without_handing_anything_over() {
         .spawn_thread()
         .unwrap();
     writer.queue(b"[1]").unwrap();
-    writer.flush().unwrap();
-    // The thread fails on its own time: check() waits for nothing, and says so once
-    // it has.
-    let mut seen = None;
+    // Written inline, the failure is the flush's result; handed over, the thread fails
+    // on its own time: check() waits for nothing, and says so once it has.
+    let mut seen = writer.flush().err();
     for _ in 0..400 {
+        if seen.is_some() {
+            break;
+        }
         if let Err(err) = writer.check() {
             seen = Some(err);
             break;
@@ -233,4 +238,42 @@ fn a_stalled_reader_blocks_the_caller_after_two_jobs() {
     caller.join().unwrap();
     assert_eq!(flushed.load(Ordering::SeqCst), 10);
     assert_eq!(bytes.load(Ordering::SeqCst), 10 * (4 + 100_000));
+}
+
+/// Records which thread wrote each piece.
+struct WhoWrites(Arc<Mutex<Vec<(String, usize)>>>);
+
+impl Write for WhoWrites {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let name = std::thread::current().name().unwrap_or("").to_owned();
+        self.0.lock().unwrap().push((name, buf.len()));
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_lone_small_reply_is_written_by_the_caller_and_a_large_one_by_the_thread() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut writer = FrameWriter::new(WhoWrites(log.clone()), Limits::host())
+        .spawn_thread()
+        .unwrap();
+    let caller = std::thread::current().name().unwrap_or("").to_owned();
+    writer.queue(b"[1]").unwrap();
+    writer.flush().unwrap();
+    writer.send_frame(BytesMut::from(&b"[2]"[..])).unwrap();
+    let large = format!("\"{}\"", "x".repeat(200_000));
+    writer.send_frame(BytesMut::from(large.as_bytes())).unwrap();
+    writer.finish().unwrap();
+    let log = log.lock().unwrap();
+    let by = |name: &str| -> usize {
+        log.iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, len)| len)
+            .sum()
+    };
+    assert_eq!(by(&caller), 2 * (4 + 3), "{log:?}");
+    assert_eq!(by("nmframe-writer"), 4 + large.len(), "{log:?}");
 }
