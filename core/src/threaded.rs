@@ -230,18 +230,7 @@ impl<W: Write + Send + 'static> WriterThread<W> {
         self.check_alive()?;
         let header = self.checker.check_raw(&frame)?;
         if self.batch.len() + header.len() + frame.len() <= INLINE_MAX && self.idle() {
-            let mut batch = std::mem::take(&mut self.batch);
-            let result = self.write_inline(|out| {
-                let mut slices = [
-                    IoSlice::new(&batch),
-                    IoSlice::new(&header),
-                    IoSlice::new(&frame),
-                ];
-                write_all_vectored(out, &mut slices, &mut 0)
-            });
-            batch.clear();
-            self.batch = batch;
-            return result;
+            return self.write_inline(&header, &frame);
         }
         self.flush()?;
         self.hand_over(Job::Frame(header, frame))
@@ -260,11 +249,7 @@ impl<W: Write + Send + 'static> WriterThread<W> {
             return Ok(());
         }
         if self.batch.len() <= INLINE_MAX && self.idle() {
-            let mut batch = std::mem::take(&mut self.batch);
-            let result = self.write_inline(|out| out.write_all(&batch));
-            batch.clear();
-            self.batch = batch;
-            return result;
+            return self.write_inline(&[], &[]);
         }
         // The next buffer in turn. When none has come back, the other three are waiting
         // or being written, so this waits exactly as handing over would (when the thread
@@ -315,9 +300,11 @@ impl<W: Write + Send + 'static> WriterThread<W> {
         state.jobs.is_empty() && !state.busy && !state.stopped && !state.hung_up
     }
 
-    /// Writes and flushes in the caller's thread (the writing thread being idle). A
-    /// failure is kept, as the writing thread keeps its own, and stops the thread.
-    fn write_inline(&mut self, write: impl FnOnce(&mut W) -> io::Result<()>) -> Result<()> {
+    /// Writes the batch, then `header` and `frame` (empty for a plain flush), and flushes,
+    /// in the caller's thread (the writing thread being idle); the batch is left empty,
+    /// its buffer kept. A failure is kept, as the writing thread keeps its own, and stops
+    /// the thread.
+    fn write_inline(&mut self, header: &[u8], frame: &[u8]) -> Result<()> {
         let result = {
             let mut out = self
                 .shared
@@ -325,13 +312,23 @@ impl<W: Write + Send + 'static> WriterThread<W> {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
             match out.as_mut() {
-                Some(out) => write(out).and_then(|()| out.flush()),
+                Some(out) => {
+                    let mut slices = [
+                        IoSlice::new(&self.batch),
+                        IoSlice::new(header),
+                        IoSlice::new(frame),
+                    ];
+                    write_all_vectored(out, &mut slices, &mut 0).and_then(|()| out.flush())
+                }
+                // Not reached: `idle` holds only while the thread runs, and it gives the
+                // output back only when it ends.
                 None => Err(io::Error::new(
                     io::ErrorKind::BrokenPipe,
                     "the writing thread has stopped",
                 )),
             }
         };
+        self.batch.clear();
         result.map_err(|err| {
             self.failed = Some(KeptIo::of(&err));
             self.shared.hang_up();
