@@ -642,3 +642,37 @@ fn show_reads_a_log_with_a_line_that_is_not_utf8() {
     assert!(shown.contains("is not UTF-8 at byte"), "{shown}");
     assert!(shown.contains("diagnosis: no problem seen"), "{shown}");
 }
+
+/// Context switches of every thread of process `pid`, from /proc.
+#[cfg(target_os = "linux")]
+fn switches(pid: u32) -> u64 {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let status = std::fs::read_to_string(task.unwrap().path().join("status")).unwrap();
+        total += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .map(|l| l.split_whitespace().last().unwrap().parse::<u64>().unwrap())
+            .sum::<u64>();
+    }
+    total
+}
+
+/// A tap whose host is idle blocks in the kernel, every thread of it: no periodic
+/// wake-up (it used to look every 25 ms for the host's exit and the browser's hang-up),
+/// and both still end it at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_idle_tap_sleeps_until_the_browser_or_the_host_ends() {
+    let (_log, mut child, to, from) = tapped_echo("tap_idle");
+    std::thread::sleep(Duration::from_millis(100));
+    let before = switches(child.id());
+    std::thread::sleep(Duration::from_millis(600));
+    let woke = switches(child.id()) - before;
+    assert!(woke <= 2, "the idle tap woke {woke} times in 600 ms");
+    let closed = Instant::now();
+    drop(to);
+    drop(from);
+    assert!(exits_within(&mut child, Duration::from_secs(2)).success());
+    assert!(closed.elapsed() < Duration::from_secs(1));
+}

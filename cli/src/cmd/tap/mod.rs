@@ -7,6 +7,7 @@ use std::ffi::OsString;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -113,6 +114,8 @@ fn tap(
         }
     };
     let eof_at: Arc<Mutex<Option<Instant>>> = Arc::default();
+    // Whatever can end the session wakes the supervisor below; it sleeps until then.
+    let (wake, woken) = mpsc::channel::<()>();
     // The browser closing its end is seen here too, not only by the forwarding thread,
     // which may be stuck writing to a host that stopped reading.
     let watch = stdin.as_file().try_clone().ok();
@@ -120,6 +123,7 @@ fn tap(
         let mut tracker = Tracker::new(Dir::ToHost, browser, bodies, log.clone());
         let host_stdin = child.stdin.take().expect("piped");
         let eof_at = Arc::clone(&eof_at);
+        let wake = wake.clone();
         thread::spawn(move || {
             forward(stdin, host_stdin, &mut tracker, true);
             // The host's stdin is closed now (dropped): the browser has disconnected, or
@@ -128,12 +132,17 @@ fn tap(
                 .lock()
                 .expect("eof lock")
                 .get_or_insert_with(Instant::now);
+            let _ = wake.send(());
         })
     };
     let to_browser = {
         let mut tracker = Tracker::new(Dir::ToBrowser, browser, bodies, log.clone());
         let host_stdout = child.stdout.take().expect("piped");
-        thread::spawn(move || forward(host_stdout, stdout, &mut tracker, false))
+        let wake = wake.clone();
+        thread::spawn(move || {
+            forward(host_stdout, stdout, &mut tracker, false);
+            let _ = wake.send(());
+        })
     };
     let stderr = {
         let host_stderr = child.stderr.take().expect("piped");
@@ -141,11 +150,14 @@ fn tap(
         thread::spawn(move || log_stderr(host_stderr, &log))
     };
     drop(to_host);
+    let tick = watchers::start(&child, watch.as_ref(), &wake);
+    drop(wake);
     let status = wait_for_host(
         &mut child,
         &eof_at,
         watch.as_ref(),
         &to_browser,
+        Waking { woken, tick },
         browser,
         log,
     );
@@ -174,6 +186,13 @@ fn tap(
     code
 }
 
+/// How the supervisor sleeps: until one of the threads that watch the session sends on
+/// `woken`, and where not everything has a watcher, at most `tick`.
+struct Waking {
+    woken: Receiver<()>,
+    tick: Option<fn(soon: bool) -> Duration>,
+}
+
 /// Waits for the host to exit. Once the browser has closed the host's stdin (seen on
 /// `watch`, the tap's own stdin, or by the forwarding thread), the host has the
 /// browser's grace period, then it is killed as the browser would kill it.
@@ -182,6 +201,7 @@ fn wait_for_host(
     eof_at: &Mutex<Option<Instant>>,
     watch: Option<&std::fs::File>,
     to_browser: &thread::JoinHandle<()>,
+    waking: Waking,
     browser: Browser,
     log: &Log,
 ) -> Option<ExitStatus> {
@@ -207,10 +227,100 @@ fn wait_for_host(
             let _ = child.kill();
             return child.wait().ok();
         }
-        // Once either stream has ended the exit is near, and the browser times it: look
-        // often. Before, a long session should not cost hundreds of wake-ups a second.
         let soon = since_eof.is_some() || to_browser.is_finished();
-        thread::sleep(Duration::from_millis(if soon { 2 } else { 25 }));
+        let grace_left = since_eof.map(|d| EXIT_GRACE.saturating_sub(d) + Duration::from_millis(1));
+        let timeout = match (waking.tick.map(|tick| tick(soon)), grace_left) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let woke = match timeout {
+            Some(timeout) => match waking.woken.recv_timeout(timeout) {
+                Err(RecvTimeoutError::Disconnected) => Err(()),
+                _ => Ok(()),
+            },
+            None => waking.woken.recv().map_err(|_| ()),
+        };
+        if woke.is_err() {
+            // Every watcher has ended (so has the host, or its exit watcher would
+            // still be waiting): nothing will wake us again, so look now and then.
+            thread::sleep(timeout.unwrap_or(Duration::from_millis(2)));
+        }
+    }
+}
+
+/// The threads that wake the supervisor: on Linux, one waits for the host's exit and one
+/// for the browser to hang up, so that a tap whose host is idle sleeps and costs nothing.
+/// Elsewhere the supervisor also looks by itself, every 25 ms (2 ms once the exit is
+/// near, which the browser times).
+mod watchers {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    pub(super) fn start(
+        child: &Child,
+        watch: Option<&std::fs::File>,
+        wake: &Sender<()>,
+    ) -> Option<fn(bool) -> Duration> {
+        use nix::sys::wait::{Id, WaitPidFlag, waitid};
+        use nix::unistd::Pid;
+        let pid = Pid::from_raw(child.id() as i32);
+        let exit_wake = wake.clone();
+        // WNOWAIT leaves the host a zombie for `try_wait` to reap: its pid cannot be
+        // reused before then, so killing it by pid stays safe.
+        let exits = thread::Builder::new()
+            .name("tap-exit".into())
+            .spawn(move || {
+                while let Err(nix::errno::Errno::EINTR) =
+                    waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT)
+                {
+                }
+                let _ = exit_wake.send(());
+            });
+        let hangs = watch.and_then(|file| file.try_clone().ok()).map(|file| {
+            let wake = wake.clone();
+            thread::Builder::new()
+                .name("tap-hangup".into())
+                .spawn(move || {
+                    if wait_hang_up(&file) {
+                        let _ = wake.send(());
+                    }
+                })
+        });
+        match (exits, hangs) {
+            (Ok(_), Some(Ok(_)) | None) => None,
+            _ => Some(polling),
+        }
+    }
+
+    /// Blocks until the writer of `input` closes its end; asks for no event, so that
+    /// bytes waiting in the pipe do not wake it (POLLHUP and POLLERR always do).
+    #[cfg(target_os = "linux")]
+    fn wait_hang_up(input: &std::fs::File) -> bool {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::os::fd::AsFd;
+        loop {
+            let mut fds = [PollFd::new(input.as_fd(), PollFlags::empty())];
+            match poll(&mut fds, PollTimeout::NONE) {
+                Ok(1..) => return true,
+                Ok(..=0) | Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => return false,
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn start(
+        _child: &Child,
+        _watch: Option<&std::fs::File>,
+        _wake: &Sender<()>,
+    ) -> Option<fn(bool) -> Duration> {
+        Some(polling)
+    }
+
+    // Once either stream has ended the exit is near, and the browser times it: look
+    // often. Before, a long session should not cost hundreds of wake-ups a second.
+    fn polling(soon: bool) -> Duration {
+        Duration::from_millis(if soon { 2 } else { 25 })
     }
 }
 
