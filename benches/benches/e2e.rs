@@ -59,14 +59,18 @@ fn main() {
         config.bytes_per_run = mib.max(1) << 20;
     }
     let (mut echo_hosts, mut value_hosts) = build_hosts();
-    // `--only NAME` keeps the hosts whose name contains NAME (and cat, the baseline).
+    // `--only NAME[,NAME...]` keeps the hosts whose name contains one of the NAMEs (and
+    // the baselines: cat, and plain C framing, which the ping-pong table compares with).
     if let Some(only) = args
         .iter()
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
     {
-        echo_hosts.retain(|h| h.name.starts_with("cat") || h.name.contains(only.as_str()));
-        value_hosts.retain(|h| h.name.contains(only.as_str()));
+        let wanted = |name: &str| only.split(',').any(|n| name.contains(n));
+        echo_hosts.retain(|h| {
+            h.name.starts_with("cat") || h.name.starts_with("plain C") || wanted(h.name)
+        });
+        value_hosts.retain(|h| wanted(h.name));
     }
     // `--latency` runs the ping-pong table alone.
     if args.iter().any(|a| a == "--latency") {

@@ -268,12 +268,27 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
     ];
     // A build of `nmframe` from another commit, to compare before and after in one run:
     // NMFRAME_E2E_BEFORE=/path/to/nmframe cargo bench -p nmframe-benches --bench e2e
+    // Its target folder's async echo too, where that build made it (`cargo build
+    // --release -p nmframe --features tokio --example tokio_echo_host`).
     if let Some(before) = std::env::var_os("NMFRAME_E2E_BEFORE") {
+        let before = PathBuf::from(before);
+        let async_before = before.with_file_name("examples").join("tokio_echo_host");
+        if async_before.is_file() {
+            echo.insert(
+                2,
+                Host {
+                    name: "nmframe async echo, before (NMFRAME_E2E_BEFORE)",
+                    argv: exe(async_before),
+                    env: &[],
+                    same_value: false,
+                },
+            );
+        }
         echo.insert(
             2,
             Host {
                 name: "nmframe echo, before (NMFRAME_E2E_BEFORE)",
-                argv: vec![before, "echo".into()],
+                argv: vec![before.into_os_string(), "echo".into()],
                 env: &[],
                 same_value: false,
             },

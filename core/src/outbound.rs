@@ -147,6 +147,16 @@ pub(crate) enum Job {
     Frame([u8; HEADER_LEN], Bytes),
 }
 
+impl Job {
+    /// Bytes it puts on the wire.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Job::Batch(batch) => batch.len(),
+            Job::Frame(header, payload) => header.len() + payload.len(),
+        }
+    }
+}
+
 /// `Write::write_all_vectored`, which std has not stabilised: loops over partial
 /// writes and `EINTR` until every slice is written, counting in `written` the bytes
 /// that went out.

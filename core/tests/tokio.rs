@@ -766,3 +766,73 @@ fn a_senders_own_queue_goes_over_in_order_in_one_hand_over() {
         assert_eq!(probe.state.lock().unwrap().written, expected);
     });
 }
+
+/// A flush of up to 16 KiB while the writing task is idle is written by the flushing
+/// task itself, before it yields; a larger one, or one behind jobs still in flight, is
+/// handed over; what the pipe does not take at once is finished by the task, in order;
+/// and an inline write that fails stops every sender as the task's own would.
+#[test]
+fn an_idle_senders_flush_is_written_inline_and_order_is_kept() {
+    runtime().block_on(async {
+        let probe = Probe::default();
+        let (mut sender, writing) = FrameSink::new(probe.clone(), Limits::host())
+            .validate_json()
+            .spawn(8);
+        let mut expected = frame(b"[1]");
+        sender.queue(b"[1]").unwrap();
+        sender.flush().await.unwrap();
+        // No yield since: only this task can have written it.
+        assert_eq!(probe.state.lock().unwrap().written, expected);
+
+        let large = Bytes::from(format!("\"{}\"", "L".repeat(20_000)));
+        sender.queue_frame(large.clone()).unwrap();
+        sender.flush().await.unwrap();
+        assert_eq!(
+            probe.state.lock().unwrap().written.len(),
+            expected.len(),
+            "20 KiB goes to the writing task"
+        );
+        expected.extend_from_slice(&frame(&large));
+        // Behind a job in flight, a small flush is handed over too, and keeps its place.
+        sender.queue(b"[2]").unwrap();
+        sender.flush().await.unwrap();
+        expected.extend_from_slice(&frame(b"[2]"));
+        tokio::task::yield_now().await;
+        assert_eq!(probe.state.lock().unwrap().written, expected);
+
+        // The pipe takes 5 bytes: the task writes the rest once it takes more.
+        probe.state.lock().unwrap().stall_after = Some(expected.len() + 5);
+        sender.queue(b"[3]").unwrap();
+        sender.queue(b"[4]").unwrap();
+        sender.flush().await.unwrap();
+        expected.extend_from_slice(&frame(b"[3]"));
+        expected.extend_from_slice(&frame(b"[4]"));
+        assert_eq!(
+            probe.state.lock().unwrap().written.len(),
+            expected.len() - 9
+        );
+        probe.state.lock().unwrap().stall_after = None;
+        sender.queue(b"[5]").unwrap();
+        sender.flush().await.unwrap();
+        expected.extend_from_slice(&frame(b"[5]"));
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        assert_eq!(probe.state.lock().unwrap().written, expected);
+
+        // The browser goes away: the inline write reports it, and so does everyone after.
+        probe.state.lock().unwrap().fail_after = Some(expected.len());
+        sender.queue(b"[6]").unwrap();
+        let err = sender.flush().await.unwrap_err();
+        assert!(err.is_disconnect(), "{err:?}");
+        let err = sender.send(&b"[7]"[..]).await.unwrap_err();
+        assert!(err.is_disconnect(), "{err:?}");
+        sender.queue(b"[8]").unwrap();
+        assert!(sender.flush().await.unwrap_err().is_disconnect());
+        drop(sender);
+        let Err(err) = writing.await.unwrap() else {
+            panic!("the writing task ended well after a failed write");
+        };
+        assert!(err.is_disconnect(), "{err:?}");
+        assert_eq!(probe.state.lock().unwrap().written, expected);
+    });
+}

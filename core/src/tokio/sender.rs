@@ -2,8 +2,11 @@
 //! writes for them.
 
 use std::collections::VecDeque;
+use std::fmt;
+use std::future::poll_fn;
 use std::io;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -22,6 +25,12 @@ use crate::outbound::{COPY_BELOW, Job};
 /// Jobs taken from the queue into one flush at most: enough to answer a burst in one
 /// write, few enough that a long burst still goes out as it comes.
 const BATCH_MESSAGES: usize = 256;
+
+/// A flush of at most this many bytes is written by the flushing task itself when the
+/// writing task has nothing to do (as [`WriterThread`](crate::WriterThread) does): a
+/// lone reply then wakes no second task, which on a multi-threaded runtime is a second
+/// thread. Larger flushes are handed over, so that reading overlaps writing.
+const INLINE_MAX: usize = COPY_BELOW + HEADER_LEN;
 
 /// Why the writing task stopped, kept for every sender to report.
 #[derive(Debug)]
@@ -65,13 +74,17 @@ impl Stopped {
 /// A task that answers many messages at once (an echo, a burst) can also
 /// [`queue`](Self::queue) on its own handle and [`flush`](Self::flush) when no further
 /// message is buffered: the queue goes over as one batch, and the reading task pays
-/// for one hand-over per burst instead of one per message.
+/// for one hand-over per burst instead of one per message. A flush of up to 16 KiB
+/// while the writing task is idle is written by the flushing task itself, so a lone
+/// reply wakes no other task (or thread).
 ///
 /// Once the writing task has stopped on an error, every send returns that error
 /// ([`Error::Disconnected`] when the browser went away).
 #[derive(Debug)]
 pub struct Sender {
     queue: mpsc::Sender<Job>,
+    /// The writing task's sink, for writing inline while the task is idle.
+    shared: Arc<dyn Inline>,
     cap: Cap,
     /// Whether raw payloads are checked, and the validator that does it: one per
     /// handle, made on first use (handles are cloned per request).
@@ -89,6 +102,7 @@ impl Clone for Sender {
     fn clone(&self) -> Self {
         Sender {
             queue: self.queue.clone(),
+            shared: Arc::clone(&self.shared),
             cap: self.cap,
             validate: self.validate,
             json: Mutex::new(None),
@@ -105,7 +119,7 @@ impl Drop for Sender {
     /// queued.
     fn drop(&mut self) {
         while let Some(job) = self.pending.pop_front() {
-            if self.queue.try_send(job).is_err() {
+            if !self.hand_over_now(job) {
                 break;
             }
         }
@@ -151,11 +165,29 @@ impl Sender {
         self.hand_over(Job::Batch(frame)).await
     }
 
+    /// Hands `job` to the writing task, waiting for room in its queue. Cancel-safe:
+    /// nothing is counted or sent until there is room.
     async fn hand_over(&self, job: Job) -> Result<()> {
-        match self.queue.send(job).await {
-            Ok(()) => Ok(()),
-            Err(_) => Err(self.stopped()),
+        // Stopped by a sender's inline write: the task would write nothing more.
+        if let Some(stopped) = self.stopped.get() {
+            return Err(stopped.error());
         }
+        let Ok(permit) = self.queue.reserve().await else {
+            return Err(self.stopped());
+        };
+        self.shared.count(1);
+        permit.send(job);
+        Ok(())
+    }
+
+    /// Hands `job` over if the queue has room now; whether it did.
+    fn hand_over_now(&self, job: Job) -> bool {
+        self.shared.count(1);
+        let sent = self.queue.try_send(job).is_ok();
+        if !sent {
+            self.shared.uncount(1);
+        }
+        sent
     }
 
     /// The batch at the back of this handle's queue, started if needed.
@@ -219,15 +251,47 @@ impl Sender {
     /// waiting while the task's queue is full. Cancel-safe: what is not handed over
     /// stays queued.
     ///
+    /// A queue of up to 16 KiB is written here instead when the writing task is idle
+    /// (nothing handed to it is unwritten) and the pipe takes it at once; whatever the
+    /// pipe does not take then goes to the task. Order is kept either way.
+    ///
     /// # Errors
     ///
-    /// The error that stopped the writing task.
+    /// The error that stopped the writing task, or the failed inline write that
+    /// stopped it.
     pub async fn flush(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        if let Some(stopped) = self.stopped.get() {
+            return Err(stopped.error());
+        }
+        let bytes: usize = self.pending.iter().map(Job::len).sum();
+        if bytes <= INLINE_MAX {
+            let shared = Arc::clone(&self.shared);
+            let attempt = poll_fn(|cx| Poll::Ready(shared.try_write(&mut self.pending, cx))).await;
+            match attempt {
+                Attempt::Busy => {}
+                Attempt::Written => return Ok(()),
+                Attempt::Partly => {
+                    // The rest waits in the sink: the task writes it before anything
+                    // handed over after this. If its queue is full or closed, jobs in
+                    // flight (or the error that stopped it) take care of it.
+                    self.hand_over_now(Job::Batch(Vec::new()));
+                    return Ok(());
+                }
+                Attempt::Failed(err) => {
+                    let _ = self.stopped.set(Stopped::of(&err));
+                    return Err(err);
+                }
+            }
+        }
         while !self.pending.is_empty() {
             let Ok(permit) = self.queue.reserve().await else {
                 return Err(self.stopped());
             };
             if let Some(job) = self.pending.pop_front() {
+                self.shared.count(1);
                 permit.send(job);
             }
         }
@@ -266,40 +330,163 @@ impl<W: AsyncWrite + Unpin + Send + 'static> FrameSink<W> {
     pub fn spawn(self, depth: usize) -> (Sender, JoinHandle<Result<W>>) {
         let (queue, incoming) = mpsc::channel(depth);
         let stopped = Arc::new(OnceLock::new());
+        let cap = self.cap();
+        let validate = self.validates();
+        let spare = self.spare();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                sink: Some(self),
+                in_flight: 0,
+            }),
+        });
         let sender = Sender {
             queue,
-            cap: self.cap(),
-            validate: self.validates(),
+            shared: Arc::clone(&shared) as Arc<dyn Inline>,
+            cap,
+            validate,
             json: Mutex::new(None),
             stopped: Arc::clone(&stopped),
             pending: VecDeque::new(),
-            spare: self.spare(),
+            spare,
         };
-        let task = tokio::spawn(write_queue(self, incoming, stopped));
+        let task = tokio::spawn(write_queue(shared, incoming, stopped));
         (sender, task)
+    }
+}
+
+/// What the writing task and its senders share: the sink, whenever the task is not
+/// writing with it, and how many jobs were handed to the task and are not written yet.
+/// A sender writes inline only when that count is 0 (nothing of anyone's is ahead of
+/// it in the queue) and the sink is there, and only under the lock, in one poll: the
+/// task never waits for a sender for longer than that.
+struct Shared<W> {
+    state: Mutex<State<W>>,
+}
+
+struct State<W> {
+    sink: Option<FrameSink<W>>,
+    in_flight: usize,
+}
+
+impl<W> fmt::Debug for Shared<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.lock();
+        f.debug_struct("Shared")
+            .field("idle", &state.sink.is_some())
+            .field("in_flight", &state.in_flight)
+            .finish()
+    }
+}
+
+impl<W> Shared<W> {
+    fn lock(&self) -> MutexGuard<'_, State<W>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The sink, for the task to write what it was handed.
+    fn take(&self) -> FrameSink<W> {
+        self.lock()
+            .sink
+            .take()
+            .expect("the sink is back in place whenever the lock is free")
+    }
+
+    /// The sink back in place, with `written` more jobs written.
+    fn put_back(&self, sink: FrameSink<W>, written: usize) {
+        let mut state = self.lock();
+        state.sink = Some(sink);
+        state.in_flight -= written;
+    }
+}
+
+/// How an inline write went.
+enum Attempt {
+    /// The task has work or is writing: nothing done, hand over.
+    Busy,
+    /// Everything written.
+    Written,
+    /// Queued in the sink, partly written: the task must finish it.
+    Partly,
+    /// The write failed; the jobs are in the sink.
+    Failed(Error),
+}
+
+/// The senders' side of [`Shared`], without the writer's type.
+trait Inline: Send + Sync + fmt::Debug {
+    /// `n` more jobs are being handed to the task.
+    fn count(&self, n: usize);
+    /// `n` jobs counted were not handed over after all.
+    fn uncount(&self, n: usize);
+    /// Writes `jobs` if the task is idle, moving them into the sink.
+    fn try_write(&self, jobs: &mut VecDeque<Job>, cx: &mut Context<'_>) -> Attempt;
+}
+
+impl<W: AsyncWrite + Unpin + Send> Inline for Shared<W> {
+    fn count(&self, n: usize) {
+        self.lock().in_flight += n;
+    }
+
+    fn uncount(&self, n: usize) {
+        self.lock().in_flight -= n;
+    }
+
+    fn try_write(&self, jobs: &mut VecDeque<Job>, cx: &mut Context<'_>) -> Attempt {
+        let mut state = self.lock();
+        if state.in_flight > 0 {
+            return Attempt::Busy;
+        }
+        let Some(sink) = state.sink.as_mut() else {
+            return Attempt::Busy;
+        };
+        for job in jobs.drain(..) {
+            sink.push_job(job);
+        }
+        // The pipe's readiness is polled with the flushing task's waker; the task,
+        // when nudged, polls with its own.
+        match sink.poll_flush_queued(cx) {
+            Poll::Ready(Ok(())) => Attempt::Written,
+            Poll::Ready(Err(err)) => Attempt::Failed(err),
+            Poll::Pending => Attempt::Partly,
+        }
     }
 }
 
 /// The writing task: takes what is waiting, writes it in one flush, and again.
 async fn write_queue<W: AsyncWrite + Unpin>(
-    mut sink: FrameSink<W>,
+    shared: Arc<Shared<W>>,
     mut incoming: mpsc::Receiver<Job>,
     stopped: Arc<OnceLock<Stopped>>,
 ) -> Result<W> {
     while let Some(job) = incoming.recv().await {
+        let mut sink = shared.take();
         sink.push_job(job);
-        for _ in 1..BATCH_MESSAGES {
+        let mut taken = 1;
+        while taken < BATCH_MESSAGES {
             match incoming.try_recv() {
                 Ok(job) => sink.push_job(job),
                 Err(_) => break,
             }
+            taken += 1;
         }
-        if let Err(err) = sink.flush().await {
+        let outcome = match stopped.get() {
+            // An inline write failed: the stream is broken; write nothing more.
+            Some(why) => Err(why.error()),
+            None => sink.flush().await,
+        };
+        shared.put_back(sink, taken);
+        if let Err(err) = outcome {
             let _ = stopped.set(Stopped::of(&err));
             // Senders waiting for room learn of it now, not at their next send.
             incoming.close();
             return Err(err);
         }
     }
+    if let Some(why) = stopped.get() {
+        return Err(why.error());
+    }
+    // What a sender's inline write left in the sink was nudged through the queue and
+    // written above; flush in case the nudge found the queue full at the very end.
+    let mut sink = shared.take();
+    sink.flush().await?;
     Ok(sink.into_inner())
 }

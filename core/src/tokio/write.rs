@@ -331,6 +331,11 @@ impl<W: AsyncWrite + Unpin> FrameSink<W> {
         poll_fn(|cx| self.poll_write_queued(cx)).await
     }
 
+    /// [`flush`](Self::flush) as a poll, for the senders' inline writes.
+    pub(crate) fn poll_flush_queued(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.poll_write_queued(cx)
+    }
+
     /// Writes what is queued, in vectored writes, then flushes the writer.
     fn poll_write_queued(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.check_intact()?;
