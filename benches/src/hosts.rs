@@ -268,8 +268,9 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
     ];
     // A build of `nmframe` from another commit, to compare before and after in one run:
     // NMFRAME_E2E_BEFORE=/path/to/nmframe cargo bench -p nmframe-benches --bench e2e
-    // Its target folder's async echo too, where that build made it (`cargo build
-    // --release -p nmframe --features tokio --example tokio_echo_host`).
+    // Its target folder's async echo and Go echo too, where that build made them (`cargo
+    // build --release -p nmframe --features tokio --example tokio_echo_host`; the e2e
+    // bench run there, or `go build -o TARGET/release/bench-hosts/echo_host_go`).
     if let Some(before) = std::env::var_os("NMFRAME_E2E_BEFORE") {
         let before = PathBuf::from(before);
         let async_before = before.with_file_name("examples").join("tokio_echo_host");
@@ -279,6 +280,18 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
                 Host {
                     name: "nmframe async echo, before (NMFRAME_E2E_BEFORE)",
                     argv: exe(async_before),
+                    env: &[],
+                    same_value: false,
+                },
+            );
+        }
+        let go_before = before.with_file_name("bench-hosts").join("echo_host_go");
+        if go_before.is_file() {
+            echo.insert(
+                2,
+                Host {
+                    name: "Go echo, before (NMFRAME_E2E_BEFORE)",
+                    argv: exe(go_before),
                     env: &[],
                     same_value: false,
                 },

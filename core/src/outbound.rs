@@ -147,6 +147,7 @@ pub(crate) enum Job {
     Frame([u8; HEADER_LEN], Bytes),
 }
 
+#[cfg(feature = "tokio")]
 impl Job {
     /// Bytes it puts on the wire.
     pub(crate) fn len(&self) -> usize {

@@ -354,6 +354,20 @@ typedef struct nmf_caller {
   uint64_t parent_window;
 } nmf_caller;
 
+/**
+ * One message of a batch from `nmf_host_recv_batch`: a view into the host's buffer.
+ */
+typedef struct nmf_message {
+  /**
+   * The payload (writable, so that it can be changed in place or sent back as is).
+   */
+  uint8_t *data;
+  /**
+   * Its length in bytes.
+   */
+  size_t len;
+} nmf_message;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -624,24 +638,6 @@ void nmf_host_free(struct nmf_host *host);
 enum nmf_status nmf_host_caller(struct nmf_host *host, struct nmf_caller *out);
 
 /**
- * Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable;
- * valid until the next `nmf_host_recv` or `nmf_host_free`, so it can be passed
- * straight to `nmf_host_send`), `NMF_EOF` when the browser closed the pipe
- * (the host should exit now), or an error (`NMF_FRAME_TOO_LARGE`,
- * `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final). With
- * `NMF_HOST_WRITER_THREAD`, a write that failed on the thread is returned here too
- * (`NMF_IO`, or `NMF_DISCONNECTED` when the browser went away), before waiting and
- * instead of `NMF_EOF`. With `NMF_HOST_CHUNKED`, a message the extension sent in parts
- * comes back whole once checked, and one that failed is `NMF_TRANSFER_FAILED` (the
- * last error says why; call again for the next message).
- *
- * # Safety
- *
- * `host` is a live host; `payload` and `len` are valid for writes.
- */
-enum nmf_status nmf_host_recv(struct nmf_host *host, uint8_t **payload, size_t *len);
-
-/**
  * Sends one message: checks that it is non-empty, at most 1 MiB and valid UTF-8
  * JSON, then writes header and payload (after anything queued) in one vectored write,
  * retrying on `EINTR` and partial writes, and flushes (with `NMF_HOST_WRITER_THREAD`:
@@ -714,6 +710,57 @@ enum nmf_status nmf_host_set_chunk_budget(struct nmf_host *host,
                                           uint32_t ack_timeout_ms);
 
 /**
+ * The last failure on this host, with its numbers; valid until the next call on it.
+ * Empty when the last call succeeded.
+ *
+ * # Safety
+ *
+ * `host` is NULL (an empty string is returned) or a live host.
+ */
+const char *nmf_host_last_error(const struct nmf_host *host);
+
+/**
+ * Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable;
+ * valid until the next `nmf_host_recv` or `nmf_host_free`, so it can be passed
+ * straight to `nmf_host_send`), `NMF_EOF` when the browser closed the pipe
+ * (the host should exit now), or an error (`NMF_FRAME_TOO_LARGE`,
+ * `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final). With
+ * `NMF_HOST_WRITER_THREAD`, a write that failed on the thread is returned here too
+ * (`NMF_IO`, or `NMF_DISCONNECTED` when the browser went away), before waiting and
+ * instead of `NMF_EOF`. With `NMF_HOST_CHUNKED`, a message the extension sent in parts
+ * comes back whole once checked, and one that failed is `NMF_TRANSFER_FAILED` (the
+ * last error says why; call again for the next message).
+ *
+ * # Safety
+ *
+ * `host` is a live host; `payload` and `len` are valid for writes.
+ */
+enum nmf_status nmf_host_recv(struct nmf_host *host, uint8_t **payload, size_t *len);
+
+/**
+ * Receives several messages in one call, for bindings where each call across the
+ * boundary costs (Go's cgo, Python, ...): waits for the next message as
+ * `nmf_host_recv` does, then adds every further message already buffered whole, up
+ * to `max`, without waiting. `*count` is how many of `out` were written (at least 1
+ * with `NMF_OK`; 0 otherwise). The views are valid until the next `nmf_host_recv`,
+ * `nmf_host_recv_batch` or `nmf_host_free`: copy what is kept.
+ *
+ * Statuses as for `nmf_host_recv`. A failure met after the first message of a batch
+ * (a broken frame behind good ones) ends the batch there and is returned by the next
+ * call, so every message before it is delivered. With `NMF_HOST_CHUNKED`, one message
+ * per call.
+ *
+ * # Safety
+ *
+ * `host` is a live host; `out` is valid for writes of `max` `nmf_message`s; `count`
+ * is valid for a write.
+ */
+enum nmf_status nmf_host_recv_batch(struct nmf_host *host,
+                                    struct nmf_message *out,
+                                    size_t max,
+                                    size_t *count);
+
+/**
  * Whether a whole message is already buffered, so that `nmf_host_recv` will not
  * block. Queue replies while this is true and flush when it turns false. With
  * `NMF_HOST_CHUNKED` a buffered frame may be one part of a longer message: then
@@ -724,16 +771,6 @@ enum nmf_status nmf_host_set_chunk_budget(struct nmf_host *host,
  * `host` is NULL (false) or a live host.
  */
 bool nmf_host_has_message(const struct nmf_host *host);
-
-/**
- * The last failure on this host, with its numbers; valid until the next call on it.
- * Empty when the last call succeeded.
- *
- * # Safety
- *
- * `host` is NULL (an empty string is returned) or a live host.
- */
-const char *nmf_host_last_error(const struct nmf_host *host);
 
 /**
  * A static, NUL-terminated description of a status, such as `"frame too large"`.

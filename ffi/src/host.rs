@@ -3,11 +3,11 @@
 use std::ffi::{CStr, c_char, c_int};
 
 use bytes::BytesMut;
-use nmframe::chunked::{ChunkOptions, Chunked, Incoming};
+use nmframe::chunked::{ChunkOptions, Chunked};
 use nmframe::{Caller, Error, FrameReader, FrameWriter, HostStdin, HostStdio, Limits, Outbound};
 
 use crate::caller::{CallerStrings, nmf_caller};
-use crate::handle::{Handle, ask_handle, free_handle, last_error_of, new_handle, with_handle};
+use crate::handle::{Handle, free_handle, last_error_of, new_handle, with_handle};
 use crate::nmf_status::{self, *};
 use crate::{LastError, size_t};
 
@@ -55,7 +55,7 @@ type Writer = Box<dyn Outbound>;
     clippy::large_enum_variant,
     reason = "one per host, inside the boxed nmf_host; the chunked state is boxed already"
 )]
-enum Io {
+pub(crate) enum Io {
     Plain {
         reader: FrameReader<HostStdin>,
         writer: Writer,
@@ -64,7 +64,7 @@ enum Io {
 }
 
 impl Io {
-    fn writer(&mut self) -> &mut Writer {
+    pub(crate) fn writer(&mut self) -> &mut Writer {
         match self {
             Io::Plain { writer, .. } => writer,
             Io::Chunked(c) => c.writer_mut(),
@@ -88,11 +88,17 @@ impl Io {
 
 /// A native-messaging host on the process's stdin and stdout.
 pub struct nmf_host {
-    io: Io,
+    pub(crate) io: Io,
     /// The frame last handed out by `nmf_host_recv`.
-    current: Option<BytesMut>,
+    pub(crate) current: Option<BytesMut>,
+    /// The frames last handed out by `nmf_host_recv_batch` (kept, and their storage
+    /// reused, until the next receive).
+    pub(crate) batch: Vec<BytesMut>,
+    /// A failure met after the first message of a batch: returned by the next receive,
+    /// so that the messages before it are delivered first.
+    pub(crate) held: Option<Error>,
     caller: CallerStrings,
-    last_error: LastError,
+    pub(crate) last_error: LastError,
 }
 
 impl Handle for nmf_host {
@@ -205,6 +211,8 @@ pub unsafe extern "C" fn nmf_host_new(
         Ok(nmf_host {
             io,
             current: None,
+            batch: Vec::new(),
+            held: None,
             caller: CallerStrings::new(caller),
             last_error: LastError::default(),
         })
@@ -238,66 +246,6 @@ pub unsafe extern "C" fn nmf_host_caller(host: *mut nmf_host, out: *mut nmf_call
         // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
         unsafe { out.write(h.caller.view()) };
         NMF_OK
-    };
-    // SAFETY: the caller's contract on `host`.
-    unsafe { with_handle(host, body) }
-}
-
-/// Waits for the next message: `NMF_OK` with `*payload`/`*len` viewing it (writable;
-/// valid until the next `nmf_host_recv` or `nmf_host_free`, so it can be passed
-/// straight to `nmf_host_send`), `NMF_EOF` when the browser closed the pipe
-/// (the host should exit now), or an error (`NMF_FRAME_TOO_LARGE`,
-/// `NMF_TRUNCATED_HEADER`, `NMF_TRUNCATED_PAYLOAD`, `NMF_IO`: all final). With
-/// `NMF_HOST_WRITER_THREAD`, a write that failed on the thread is returned here too
-/// (`NMF_IO`, or `NMF_DISCONNECTED` when the browser went away), before waiting and
-/// instead of `NMF_EOF`. With `NMF_HOST_CHUNKED`, a message the extension sent in parts
-/// comes back whole once checked, and one that failed is `NMF_TRANSFER_FAILED` (the
-/// last error says why; call again for the next message).
-///
-/// # Safety
-///
-/// `host` is a live host; `payload` and `len` are valid for writes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn nmf_host_recv(
-    host: *mut nmf_host,
-    payload: *mut *mut u8,
-    len: *mut size_t,
-) -> nmf_status {
-    let body = |h: &mut nmf_host| {
-        if payload.is_null() || len.is_null() {
-            return NMF_INVALID_ARGUMENT;
-        }
-        h.current = None;
-        // A writer thread that failed (a full disk, a closed pipe) makes the host
-        // useless: say so now rather than wait for a message that cannot be
-        // answered, or report a clean end of input that hides it.
-        if let Err(err) = h.io.writer().check() {
-            return h.last_error.fail(&err);
-        }
-        let next = match &mut h.io {
-            Io::Plain { reader, .. } => reader.read_frame(),
-            Io::Chunked(c) => match c.recv() {
-                Ok(Some(Incoming::Message(message))) => Ok(Some(message)),
-                Ok(Some(Incoming::Failed(err))) => Err(Error::Transfer(err)),
-                Ok(None) => Ok(None),
-                Err(err) => Err(err),
-            },
-        };
-        match next {
-            Ok(Some(frame)) => {
-                let frame = h.current.insert(frame);
-                // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
-                unsafe { payload.write(frame.as_mut_ptr()) };
-                // SAFETY: as above.
-                unsafe { len.write(frame.len()) };
-                NMF_OK
-            }
-            Ok(None) => match h.io.writer().check() {
-                Ok(()) => NMF_EOF,
-                Err(err) => h.last_error.fail(&err),
-            },
-            Err(err) => h.last_error.fail(&err),
-        }
     };
     // SAFETY: the caller's contract on `host`.
     unsafe { with_handle(host, body) }
@@ -477,24 +425,6 @@ fn or_default_ms(ms: u32, default: std::time::Duration) -> std::time::Duration {
         0 => default,
         n => std::time::Duration::from_millis(u64::from(n)),
     }
-}
-
-/// Whether a whole message is already buffered, so that `nmf_host_recv` will not
-/// block. Queue replies while this is true and flush when it turns false. With
-/// `NMF_HOST_CHUNKED` a buffered frame may be one part of a longer message: then
-/// `nmf_host_recv` writes what is queued before it waits for the rest.
-///
-/// # Safety
-///
-/// `host` is NULL (false) or a live host.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn nmf_host_has_message(host: *const nmf_host) -> bool {
-    let ask = |h: &nmf_host| match &h.io {
-        Io::Plain { reader, .. } => reader.has_frame(),
-        Io::Chunked(c) => c.has_frame(),
-    };
-    // SAFETY: the caller's contract on `host`.
-    unsafe { ask_handle(host, false, ask) }
 }
 
 /// The last failure on this host, with its numbers; valid until the next call on it.

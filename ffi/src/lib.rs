@@ -19,6 +19,7 @@ mod doc;
 mod frame;
 mod handle;
 mod host;
+mod receive;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -28,6 +29,7 @@ pub use decoder::*;
 pub use doc::*;
 pub use frame::*;
 pub use host::*;
+pub use receive::*;
 pub use status::*;
 
 pub(crate) use handle::{LastError, guarded, slice};

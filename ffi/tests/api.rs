@@ -426,6 +426,15 @@ fn null_handles_are_refused_everywhere() {
             nmf_host_recv(null_mut(), &mut p, &mut n),
             NMF_INVALID_ARGUMENT
         );
+        let mut batch = [nmf_message {
+            data: null_mut(),
+            len: 0,
+        }; 2];
+        let mut count = 7;
+        assert_eq!(
+            nmf_host_recv_batch(null_mut(), batch.as_mut_ptr(), 2, &mut count),
+            NMF_INVALID_ARGUMENT
+        );
         assert_eq!(nmf_host_send(null_mut(), null(), 0), NMF_INVALID_ARGUMENT);
         assert_eq!(nmf_host_queue(null_mut(), null(), 0), NMF_INVALID_ARGUMENT);
         assert_eq!(nmf_host_flush(null_mut()), NMF_INVALID_ARGUMENT);

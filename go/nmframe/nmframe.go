@@ -17,7 +17,8 @@
 //	replace nmframe.dev/go => /path/to/nmframe/go
 //
 // C never keeps a Go pointer: messages passed to Send are read during the call only,
-// and Recv copies each message into Go memory.
+// and Recv copies each message into Go memory (from a batch of those that arrived
+// together, taken in one cgo call).
 package nmframe
 
 /*
@@ -179,7 +180,16 @@ func MaxInbound(n uint32) Option { return func(o *options) { o.maxInbound = C.ui
 // goroutine at a time.
 type Host struct {
 	h *C.nmf_host
+	// The messages of the last nmf_host_recv_batch (views into the library's buffer,
+	// valid until the next receive) and the next one to hand out: one call across cgo
+	// per burst of messages rather than per message.
+	batch [batchMax]C.nmf_message
+	count int
+	next  int
 }
+
+// batchMax is the most messages one receive takes from the library.
+const batchMax = 64
 
 // maxInt is the largest int on this platform.
 const maxInt = int(^uint(0) >> 1)
@@ -223,7 +233,7 @@ func NewHost(opts ...Option) (*Host, error) {
 			return nil, &Error{Status(st), C.GoString(C.nmf_status_str(C.int(st)))}
 		}
 	}
-	return &Host{h}, nil
+	return &Host{h: h}, nil
 }
 
 func (h *Host) fail(st C.enum_nmf_status) error {
@@ -231,24 +241,30 @@ func (h *Host) fail(st C.enum_nmf_status) error {
 }
 
 // Recv returns the next message, copied into Go memory, or io.EOF when the browser
-// closed the pipe (the host should then exit).
+// closed the pipe (the host should then exit). Messages that arrived together are
+// taken from the library in one call and handed out one by one.
 func (h *Host) Recv() ([]byte, error) {
-	var p *C.uint8_t
-	var n C.size_t
-	switch st := C.nmf_host_recv(h.h, &p, &n); st {
-	case C.NMF_OK:
-		// Not C.GoBytes: its length is a C int, and a browser may send up to 4 GiB - 1.
-		if uint64(n) > uint64(maxInt) {
-			return nil, &Error{StatusFrameTooLarge, fmt.Sprintf("a %d-byte message does not fit in a Go slice on this platform", uint64(n))}
+	if h.next == h.count {
+		var count C.size_t
+		h.next, h.count = 0, 0
+		switch st := C.nmf_host_recv_batch(h.h, &h.batch[0], batchMax, &count); st {
+		case C.NMF_OK:
+			h.count = int(count)
+		case C.NMF_EOF:
+			return nil, io.EOF
+		default:
+			return nil, h.fail(st)
 		}
-		msg := make([]byte, int(n))
-		copy(msg, unsafe.Slice((*byte)(unsafe.Pointer(p)), int(n)))
-		return msg, nil
-	case C.NMF_EOF:
-		return nil, io.EOF
-	default:
-		return nil, h.fail(st)
 	}
+	m := h.batch[h.next]
+	h.next++
+	// Not C.GoBytes: its length is a C int, and a browser may send up to 4 GiB - 1.
+	if uint64(m.len) > uint64(maxInt) {
+		return nil, &Error{StatusFrameTooLarge, fmt.Sprintf("a %d-byte message does not fit in a Go slice on this platform", uint64(m.len))}
+	}
+	msg := make([]byte, int(m.len))
+	copy(msg, unsafe.Slice((*byte)(unsafe.Pointer(m.data)), int(m.len)))
+	return msg, nil
 }
 
 // RecvJSON reads the next message into v with encoding/json, or returns io.EOF when
@@ -311,7 +327,9 @@ func (h *Host) Flush() error {
 }
 
 // HasMessage reports whether Recv would return without blocking.
-func (h *Host) HasMessage() bool { return bool(C.nmf_host_has_message(h.h)) }
+func (h *Host) HasMessage() bool {
+	return h.next < h.count || bool(C.nmf_host_has_message(h.h))
+}
 
 // Caller returns who started the host.
 func (h *Host) Caller() Caller {

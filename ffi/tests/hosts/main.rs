@@ -62,6 +62,8 @@ struct Built {
     rust_echo: PathBuf,
     nmframe: PathBuf,
     c_echo: PathBuf,
+    /// The C echo host receiving through `nmf_host_recv_batch` (ffi/tests/c).
+    c_batch_echo: PathBuf,
     c_calc: PathBuf,
     cpp_echo: PathBuf,
     go_echo: PathBuf,
@@ -173,6 +175,13 @@ fn built() -> &'static Built {
                 "-std=c11",
                 "ffi/examples/c/echo_host.c",
                 "echo_host_c",
+                &[],
+            ),
+            c_batch_echo: compile(
+                "gcc",
+                "-std=c11",
+                "ffi/tests/c/batch_echo.c",
+                "batch_echo_c",
                 &[],
             ),
             c_calc: compile(
@@ -555,6 +564,14 @@ fn c_echo_host_under_valgrind() {
     echo_host_session(&built().c_echo, Under::Valgrind);
 }
 
+/// `nmf_host_recv_batch` into an array of exactly its `max` on the heap: valgrind sees
+/// any write past it, or a view read after the next call.
+#[test]
+fn batch_receiving_echo_host_natively_and_under_valgrind() {
+    echo_host_session(&built().c_batch_echo, Under::Native);
+    echo_host_session(&built().c_batch_echo, Under::Valgrind);
+}
+
 fn calc_traffic(b: &mut Browser) {
     assert_eq!(b.json(r#"{"op":"add","a":1.5,"b":2}"#)["result"], 3.5);
     assert_eq!(
@@ -650,6 +667,7 @@ fn hostile_inputs_against_the_example_hosts() {
     for exe in [
         &built().c_echo,
         &built().c_echo_asan,
+        &built().c_batch_echo,
         &built().cpp_echo,
         &built().go_echo,
         &built().node_echo,
@@ -708,29 +726,34 @@ fn hostile_table(exe: &Path, under: Under) {
     }
 }
 
+/// Ten thousand frames in one write: every reply in order, from the C host (one
+/// message per `nmf_host_recv`), the C batch host (3 per `nmf_host_recv_batch`) and
+/// the Go host (up to 64 per batch, handed out one by one).
 #[test]
 fn ten_thousand_tiny_frames_in_one_write() {
-    let mut b = Browser::start(&built().c_echo, Under::Native);
-    let mut wire = Vec::new();
-    for i in 0..10_000 {
-        encode_frame(
-            &mut wire,
-            format!("{i}").as_bytes(),
-            Limits::browser().outbound(),
-        )
-        .unwrap();
+    for exe in [&built().c_echo, &built().c_batch_echo, &built().go_echo] {
+        let mut b = Browser::start(exe, Under::Native);
+        let mut wire = Vec::new();
+        for i in 0..10_000 {
+            encode_frame(
+                &mut wire,
+                format!("{i}").as_bytes(),
+                Limits::browser().outbound(),
+            )
+            .unwrap();
+        }
+        let stdin = b.writer().get_mut().try_clone_for_test();
+        let writer = std::thread::spawn(move || {
+            let mut stdin = stdin;
+            stdin.write_all(&wire).unwrap();
+        });
+        for i in 0..10_000 {
+            assert_eq!(b.recv(), format!("{i}").into_bytes(), "{}", exe.display());
+        }
+        writer.join().unwrap();
+        let (status, _) = b.close();
+        assert!(status.success(), "{}", exe.display());
     }
-    let stdin = b.writer().get_mut().try_clone_for_test();
-    let writer = std::thread::spawn(move || {
-        let mut stdin = stdin;
-        stdin.write_all(&wire).unwrap();
-    });
-    for i in 0..10_000 {
-        assert_eq!(b.recv(), format!("{i}").into_bytes());
-    }
-    writer.join().unwrap();
-    let (status, _) = b.close();
-    assert!(status.success());
 }
 
 /// `ChildStdin` cannot be cloned; a duplicated descriptor can write from another thread.
