@@ -273,39 +273,38 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
     // bench run there, or `go build -o TARGET/release/bench-hosts/echo_host_go`).
     if let Some(before) = std::env::var_os("NMFRAME_E2E_BEFORE") {
         let before = PathBuf::from(before);
-        let async_before = before.with_file_name("examples").join("tokio_echo_host");
-        if async_before.is_file() {
-            echo.insert(
-                2,
-                Host {
-                    name: "nmframe async echo, before (NMFRAME_E2E_BEFORE)",
-                    argv: exe(async_before),
-                    env: &[],
-                    same_value: false,
-                },
-            );
+        let olds = [
+            (
+                "nmframe echo, before (NMFRAME_E2E_BEFORE)",
+                before.clone(),
+                Some("echo"),
+            ),
+            (
+                "Go echo, before (NMFRAME_E2E_BEFORE)",
+                before.with_file_name("bench-hosts").join("echo_host_go"),
+                None,
+            ),
+            (
+                "nmframe async echo, before (NMFRAME_E2E_BEFORE)",
+                before.with_file_name("examples").join("tokio_echo_host"),
+                None,
+            ),
+        ];
+        for (k, (name, path, arg)) in olds.into_iter().enumerate() {
+            if k == 0 || path.is_file() {
+                let mut argv = exe(path);
+                argv.extend(arg.map(OsString::from));
+                echo.insert(
+                    2 + k.min(1),
+                    Host {
+                        name,
+                        argv,
+                        env: &[],
+                        same_value: false,
+                    },
+                );
+            }
         }
-        let go_before = before.with_file_name("bench-hosts").join("echo_host_go");
-        if go_before.is_file() {
-            echo.insert(
-                2,
-                Host {
-                    name: "Go echo, before (NMFRAME_E2E_BEFORE)",
-                    argv: exe(go_before),
-                    env: &[],
-                    same_value: false,
-                },
-            );
-        }
-        echo.insert(
-            2,
-            Host {
-                name: "nmframe echo, before (NMFRAME_E2E_BEFORE)",
-                argv: vec![before.into_os_string(), "echo".into()],
-                env: &[],
-                same_value: false,
-            },
-        );
     }
     let value = vec![
         Host {
