@@ -1,7 +1,9 @@
 //! Validation alone, the work of an echo or a forwarding host: nmframe's validator
-//! against serde_json's `IgnoredAny` (the fastest check serde_json offers) and against
-//! simd-json building its tape (how nmframe validated before), on the committed
-//! samples, the generated corpora of the usual shapes, and the end-to-end payloads.
+//! against serde_json's `IgnoredAny` (the fastest check serde_json offers), sonic-rs's
+//! `IgnoredAny` (its checked `skip_one`: the fastest full validation in Rust we know
+//! of), and simd-json building its tape (how nmframe validated before), on the
+//! committed samples, the generated corpora of the usual shapes, and the end-to-end
+//! payloads.
 //!
 //!     cargo bench -p nmframe-benches --bench validate
 
@@ -38,6 +40,9 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("serde_json IgnoredAny", |b| {
             b.iter(|| serde_json::from_slice::<serde::de::IgnoredAny>(black_box(&bytes)).unwrap())
+        });
+        group.bench_function("sonic-rs IgnoredAny (skip_one, checked)", |b| {
+            b.iter(|| sonic_rs::from_slice::<serde::de::IgnoredAny>(black_box(&bytes)).unwrap())
         });
         group.bench_function("simd-json copy + fill_tape", |b| {
             b.iter(|| {
