@@ -76,6 +76,8 @@ def build_hosts():
     out.mkdir(parents=True, exist_ok=True)
     lib = release / "libnmframe.a"
     native = ["-lpthread", "-ldl", "-lm"]
+    # The reference for `--timing`: plain C framing (read, then writev, per frame).
+    run(["cc", "-std=c11", "-O2", str(ROOT / "benches/hosts/plain_echo.c"), "-o", str(out / "plain_echo_c")])
     for compiler, std, source, exe in [("cc", "-std=c11", "c/echo_host.c", "echo_host_c"),
                                        ("cc", "-std=c11", "c/calc_host.c", "calc_host_c"),
                                        ("c++", "-std=c++17", "cpp/echo_host.cpp", "echo_host_cpp")]:
@@ -99,6 +101,10 @@ def build_hosts():
         "rust async": ("dev.nmframe.test.echo_tokio", [str(release / "examples" / "tokio_echo_host")]),
         "c-calc": ("dev.nmframe.test.calc_c", [str(out / "calc_host_c")]),
         "rust-rpc": ("dev.nmframe.test.rpc_tokio", [str(release / "examples" / "tokio_rpc_host")]),
+        # References for `--timing` only: plain C framing, and MDN's stdlib Python host.
+        "plain C": ("dev.nmframe.test.plain_c", [str(out / "plain_echo_c")]),
+        "python stdlib (MDN)": ("dev.nmframe.test.python_mdn",
+                                [sys.executable, str(ROOT / "benches" / "python" / "mdn_stdlib_host.py")]),
         # Messages of any size (docs/CHUNKING.md): the Rust host, and one that botches
         # transfers on request.
         "rust-chunked": ("dev.nmframe.test.chunked", [str(release / "examples" / "chunked_host")]),
@@ -170,9 +176,10 @@ def session_members(sid):
 class Run:
     """One browser run: its files, its report server and the processes it started."""
 
-    def __init__(self, browser, hosts, cli, deadline, probe=None, only=None):
+    def __init__(self, browser, hosts, cli, deadline, probe=None, only=None, timing=False):
         self.browser = browser
         self.probe = probe
+        self.timing = timing
         self.only = only
         self.hosts = hosts
         self.cli = cli
@@ -238,8 +245,8 @@ class Run:
             if "tapped" not in label:
                 continue
             log_file = self.tap_log(name)
-            if self.only and not log_file.exists():
-                continue  # --only left out the cases that use this host
+            if (self.only or self.timing or self.probe) and not log_file.exists():
+                continue  # --only, --timing or --probe left out the cases that use this host
             shown = subprocess.run([self.cli, "tap", "show", str(log_file)], capture_output=True, text=True,
                                    timeout=60).stdout if log_file.exists() else ""
             diagnosis = [line for line in shown.splitlines() if line.startswith("diagnosis:")]
@@ -397,10 +404,12 @@ class Run:
         # The extension side of messages of any size, as an extension would ship it.
         shutil.copy(ROOT / "js" / "nmframe-port" / "nmframe-port.js", ext)
         (ext / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        references = () if self.timing else ("plain C", "python stdlib (MDN)")
         hosts = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
                  if label not in ("c-calc", "rust-rpc", "rust-chunked", "rust-chunked-async", "node-chunked",
-                                  "python-chunked", "chunk-faults")
-                 and not label.startswith("broken ")]
+                                  "python-chunked", "chunk-faults", *references)
+                 and not label.startswith("broken ")
+                 and not (self.timing and label == "rust tapped")]
         broken = [{"label": label, "name": name} for label, (name, _) in self.hosts.items()
                   if label.startswith("broken ")]
         config = {
@@ -420,6 +429,7 @@ class Run:
             # The largest message each browser refuses to send (Chromium: 64 MiB + 1).
             "over_limit": 64 * MiB + 1 if self.browser == "chromium" else None,
             "probe": self.probe,
+            "timing": self.timing,
             "only": self.only,
         }
         (ext / "config.js").write_text(f"self.NMF_CONFIG = {json.dumps(config, indent=2)};\n")
@@ -524,6 +534,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the profiles and logs")
     parser.add_argument("--probe", metavar="MiB,...",
                         help="instead of the suite: send messages of these sizes to find the browser's limit")
+    parser.add_argument("--timing", action="store_true",
+                        help="instead of the suite: round trips (p50, p99) and bulk transfer through the "
+                             "browser for each echo host (the figures in BENCHMARKS.md)")
     parser.add_argument("--only", metavar="TEXT",
                         help="run only the cases whose name contains TEXT (to try one case again)")
     parser.add_argument("--record", action="store_true",
@@ -544,7 +557,7 @@ def main():
         name = version(exe)
         log(f"== {browser}: {name}")
         probe = [int(x) for x in args.probe.split(",")] if args.probe else None
-        r = Run(browser, hosts, cli, args.timeout, probe, args.only)
+        r = Run(browser, hosts, cli, args.timeout, probe, args.only, args.timing)
         started = time.monotonic()
         cases = []
         try:
@@ -563,7 +576,7 @@ def main():
     # which browser versions nmframe has passed on.
     for row in tested:
         log(f"tested: {row}")
-    if args.record and not (args.probe or args.only):
+    if args.record and not (args.probe or args.only or args.timing):
         with open(TESTED, "a", encoding="utf-8") as f:
             f.writelines(row + "\n" for row in tested)
         log(f"recorded in {TESTED.relative_to(ROOT)}")

@@ -461,6 +461,54 @@ function probeCases() {
   }]);
 }
 
+// `run.py --timing`: where a user's time goes with the browser in the loop, for each
+// echo host. Round trips with one message in flight, as an extension waiting for each
+// answer sees them (the first 10 not counted), and a bulk transfer: 256 messages of
+// 64 KiB posted at once, the rate at which their echoes come back. performance.now()
+// in an extension is precise to 0.1 ms or better in Chromium, and to 1 ms in Firefox
+// (privacy.reduceTimerPrecision): its p50 is to the millisecond.
+function timingCases() {
+  const cases = [];
+  const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  for (const h of config.hosts) {
+    for (const [size, trips] of [[64, 1200], [64 * 1024, 400]]) {
+      const label = size < 1024 ? `${size} B` : `${size / 1024} KiB`;
+      cases.push([`timing: ${h.label}: round trip of a ${label} message, one in flight`, async () => {
+        const p = open(h.name);
+        const msg = 'x'.repeat(size - 2); // a JSON string of `size` bytes
+        const times = [];
+        for (let i = 0; i < trips + 10; i++) {
+          const t0 = performance.now();
+          p.post(msg);
+          const reply = await p.next();
+          const dt = performance.now() - t0;
+          if (reply !== msg) throw new Failure(`reply ${i} differs`);
+          if (i >= 10) times.push(dt);
+        }
+        p.close();
+        times.sort((a, b) => a - b);
+        const ms = (t) => t.toFixed(2);
+        return `p50 ${ms(quantile(times, 0.5))} ms, p99 ${ms(quantile(times, 0.99))} ms over ${trips}`;
+      }]);
+    }
+    cases.push([`timing: ${h.label}: bulk, 256 messages of 64 KiB posted at once`, async () => {
+      const p = open(h.name);
+      const msg = 'y'.repeat(64 * 1024 - 2);
+      await p.post('warm');
+      await p.next();
+      const t0 = performance.now();
+      for (let i = 0; i < 256; i++) p.post(msg);
+      for (let i = 0; i < 256; i++) {
+        if ((await p.next(60000)) !== msg) throw new Failure(`echo ${i} differs`);
+      }
+      const s = (performance.now() - t0) / 1000;
+      p.close();
+      return `${((256 * 64 * 1024) / s / 1e6).toFixed(1)} MB/s each way (${(s * 1000).toFixed(0)} ms)`;
+    }]);
+  }
+  return cases;
+}
+
 // The chunked host's letters (core/examples/chunked_host.rs): a 32-bit LCG from 1, six
 // bits per letter.
 function hostLetters(n) {
@@ -618,6 +666,8 @@ async function main() {
   const cases = [];
   if (config.probe) {
     cases.push(...probeCases());
+  } else if (config.timing) {
+    cases.push(...timingCases());
   } else {
     for (const h of config.hosts) cases.push(...hostCases(h.name, h.label));
     cases.push(...browserCases());
