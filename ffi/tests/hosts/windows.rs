@@ -352,6 +352,7 @@ fn a_batch_file_host_through_cmd_exe_keeps_frames_byte_exact() {
 /// ones, named by paths relative to the manifest as Windows allows.
 #[test]
 fn manifest_check_explains_the_windows_hosts_that_cannot_start() {
+    let _turn = registry_turn();
     let dir = target_dir().join("wine-check");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -438,6 +439,7 @@ fn the_stdout_guard_keeps_a_stray_printf_out_of_the_stream_on_windows() {
 /// without a crash.
 #[test]
 fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
+    let _turn = registry_turn();
     for exe in echo_hosts() {
         let mut child = wine(exe)
             .arg("chrome-extension://knldjmfmopnpolahpmmgbagdohdnhkik/")
@@ -460,6 +462,15 @@ fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
         let status = nmframe_test_support::exits_within(&mut child, Duration::from_secs(10));
         assert_eq!(status.code(), Some(0), "{}", exe.display());
     }
+}
+
+/// Wine's registry is one for every test here, and Chrome's policies written by
+/// `forks_and_policies_in_the_registry` (a blocklist of `*`) change what `check` says
+/// about every host: the tests that install or check under Wine take turns.
+fn registry_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// `nmframe.exe ARGS` under Wine: its exit code, and what it printed on stdout and stderr.
@@ -504,6 +515,7 @@ fn windows_path(path: &Path) -> String {
 /// the host as Chrome would, `uninstall` removes both.
 #[test]
 fn manifest_commands_use_the_registry_on_windows() {
+    let _turn = registry_turn();
     let dir = target_dir().join("wine-manifests");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -568,6 +580,7 @@ fn manifest_commands_use_the_registry_on_windows() {
 /// finds, and `check` says which key that was).
 #[test]
 fn each_browser_reads_its_registry_keys_in_its_order() {
+    let _turn = registry_turn();
     let dir = target_dir().join("wine-registry-order");
     let _ = std::fs::remove_dir_all(&dir);
     let name = "com.example.wine_order";
@@ -676,6 +689,7 @@ fn each_browser_reads_its_registry_keys_in_its_order() {
 /// of `*`, an allowlist that lets the host through, user-level hosts switched off.
 #[test]
 fn forks_and_policies_in_the_registry() {
+    let _turn = registry_turn();
     let dir = target_dir().join("wine-forks");
     let _ = std::fs::remove_dir_all(&dir);
     let name = "com.example.wine_forks";
