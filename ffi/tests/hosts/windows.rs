@@ -460,7 +460,9 @@ fn a_browser_that_goes_away_is_not_a_crash_on_windows() {
         }
         drop(to);
         let status = nmframe_test_support::exits_within(&mut child, Duration::from_secs(10));
-        assert_eq!(status.code(), Some(0), "{}", exe.display());
+        let mut said = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut said).ok();
+        assert_eq!(status.code(), Some(0), "{}: {said}", exe.display());
     }
 }
 
