@@ -26,12 +26,16 @@ func run() int {
 		return 1
 	}
 	defer host.Close()
+	// One buffer for every message: Queue copies what it keeps, so the next message can
+	// take its place, and a large message costs no allocation once the buffer has grown.
+	var msg []byte
 	for {
-		msg, err := host.Recv()
-		if err == io.EOF || errors.Is(err, nmframe.ErrDisconnected) {
-			return 0 // the browser closed the pipe, or stopped reading the replies
-		}
+		var err error
+		msg, err = host.AppendRecv(msg[:0])
 		if err != nil {
+			if err == io.EOF || errors.Is(err, nmframe.ErrDisconnected) {
+				return 0 // the browser closed the pipe, or stopped reading the replies
+			}
 			fmt.Fprintln(os.Stderr, "echo_host_go:", err)
 			return 1
 		}
