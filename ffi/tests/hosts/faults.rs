@@ -526,14 +526,16 @@ fn stalled_reader(host: &[OsString]) -> Outcome {
     // Node host holds the buffers of messages already answered until V8 collects them,
     // which its heuristics put off until tens of MiB of them are dead (measured: 36 MiB
     // of `arrayBuffers` at the peak, with 4.5 MiB of heap): the stalled figure is the
-    // one that shows whether it stopped reading.
-    let garbage = if host[0].to_string_lossy().ends_with(".mjs") {
-        48 * 1024
+    // one that shows whether it stopped reading. Even stalled, it holds the garbage of
+    // the messages it answered before the pipe filled: 6.3 MiB over the baseline was
+    // measured once (under load), where a host that kept reading would hold 48.
+    let (garbage, stalled_garbage) = if host[0].to_string_lossy().ends_with(".mjs") {
+        (48 * 1024, 10 * 1024)
     } else {
-        0
+        (0, 0)
     };
     check(
-        stalled < before + 8 * 256 + 4096 && peak < before + 16 * 1024 + garbage,
+        stalled < before + 8 * 256 + 4096 + stalled_garbage && peak < before + 16 * 1024 + garbage,
         || {
             format!(
                 "peak RSS grew from {before} KiB to {stalled} KiB while stalled, {peak} KiB at the end"
