@@ -277,29 +277,18 @@ func (h *Host) Recv() ([]byte, error) {
 
 // AppendRecv appends the next message to dst and returns the extended slice, or
 // io.EOF when the browser closed the pipe. A host that is done with each message before
-// it takes the next (an echo: Queue copies) passes the same buffer each time,
+// it takes the next passes the same buffer each time,
 // buf, err = host.AppendRecv(buf[:0]), and allocates nothing once it is large enough:
 // for large messages that saves Go's allocation, zeroing and garbage collection of
 // each one.
 func (h *Host) AppendRecv(dst []byte) ([]byte, error) {
-	if h.next == h.count {
-		var count C.size_t
-		h.next, h.count = 0, 0
-		batch := C.uintptr_t(uintptr(unsafe.Pointer(h.batch)))
-		switch st := C.nmf_go_recv_batch(h.handle, batch, batchMax, &count); st {
-		case C.NMF_OK:
-			h.count = int(count)
-		case C.NMF_EOF:
-			return dst, io.EOF
-		default:
-			return dst, h.fail(st)
-		}
+	m, err := h.nextMessage()
+	if err != nil {
+		return dst, err
 	}
-	m := h.batch[h.next]
-	h.next++
 	// Not C.GoBytes: its length is a C int, and a browser may send up to 4 GiB - 1.
 	if uint64(m.len) > uint64(maxInt-len(dst)) {
-		return dst, &Error{StatusFrameTooLarge, fmt.Sprintf("a %d-byte message does not fit in a Go slice on this platform", uint64(m.len))}
+		return dst, tooLargeForGo(m)
 	}
 	n := int(m.len)
 	if cap(dst)-len(dst) < n {
@@ -312,6 +301,52 @@ func (h *Host) AppendRecv(dst []byte) ([]byte, error) {
 		return dst, nil
 	}
 	return append(dst, unsafe.Slice((*byte)(unsafe.Pointer(m.data)), n)...), nil
+}
+
+// RecvView returns the next message without copying it: a view of the library's
+// buffer (C memory), valid only until the next Recv, AppendRecv, RecvView, RecvJSON or
+// Close, after which its bytes may be reused or freed. Copy what you keep; passing the
+// view to Queue or SendRaw before the next receive is safe (they copy or write it
+// during the call). For a host that forwards or answers from each message as it
+// comes: an echo through RecvView and Queue copies each message once, as a C host
+// does, where Recv copies it twice.
+func (h *Host) RecvView() ([]byte, error) {
+	m, err := h.nextMessage()
+	if err != nil {
+		return nil, err
+	}
+	if uint64(m.len) > uint64(maxInt) {
+		return nil, tooLargeForGo(m)
+	}
+	if m.len == 0 {
+		return []byte{}, nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(m.data)), int(m.len)), nil
+}
+
+// nextMessage hands out the next message of the batch, taking a new batch from the
+// library (waiting for it) once the last one is used up.
+func (h *Host) nextMessage() (C.nmf_message, error) {
+	if h.next == h.count {
+		var count C.size_t
+		h.next, h.count = 0, 0
+		batch := C.uintptr_t(uintptr(unsafe.Pointer(h.batch)))
+		switch st := C.nmf_go_recv_batch(h.handle, batch, batchMax, &count); st {
+		case C.NMF_OK:
+			h.count = int(count)
+		case C.NMF_EOF:
+			return C.nmf_message{}, io.EOF
+		default:
+			return C.nmf_message{}, h.fail(st)
+		}
+	}
+	m := h.batch[h.next]
+	h.next++
+	return m, nil
+}
+
+func tooLargeForGo(m C.nmf_message) error {
+	return &Error{StatusFrameTooLarge, fmt.Sprintf("a %d-byte message does not fit in a Go slice on this platform", uint64(m.len))}
 }
 
 // RecvJSON reads the next message into v with encoding/json, or returns io.EOF when

@@ -26,12 +26,10 @@ func run() int {
 		return 1
 	}
 	defer host.Close()
-	// One buffer for every message: Queue copies what it keeps, so the next message can
-	// take its place, and a large message costs no allocation once the buffer has grown.
-	var msg []byte
 	for {
-		var err error
-		msg, err = host.AppendRecv(msg[:0])
+		// A view of the library's buffer, valid until the next receive: Queue copies
+		// it, so each message is copied once, with no Go allocation.
+		msg, err := host.RecvView()
 		if err != nil {
 			if err == io.EOF || errors.Is(err, nmframe.ErrDisconnected) {
 				return 0 // the browser closed the pipe, or stopped reading the replies

@@ -48,8 +48,11 @@ func run() int {
 		}
 		return s
 	}
+	// One buffer reused for every request (Doc.Parse reads it during the call only).
+	var msg []byte
 	for {
-		msg, err := host.Recv()
+		var err error
+		msg, err = host.AppendRecv(msg[:0])
 		if errors.Is(err, io.EOF) {
 			return 0
 		}
