@@ -748,7 +748,8 @@ mod tests {
             ("-x", Err(1)),
         ];
         for (text, expected) in cases {
-            // Alone (shorter than 16 bytes: the general path) and padded to 32 bytes.
+            // Alone (the short path is tried only where 16 bytes are left) and padded to
+            // 32 bytes (every one is tried on the short path first).
             let padded = format!("{text:<32}");
             for t in [text, padded.as_str()] {
                 let got = number(t.as_bytes(), 0).map_err(|(_, at)| at);

@@ -202,8 +202,6 @@ func MaxInbound(n uint32) Option { return func(o *options) { o.maxInbound = C.ui
 // goroutine at a time.
 type Host struct {
 	h *C.nmf_host
-	// h as an integer, for the calls made per message (see nmf_go_queue).
-	handle C.uintptr_t
 	// The messages of the last nmf_host_recv_batch (views into the library's buffer,
 	// valid until the next receive), in C memory, and the next one to hand out: one call
 	// across cgo per burst of messages rather than per message.
@@ -262,7 +260,13 @@ func NewHost(opts ...Option) (*Host, error) {
 		C.nmf_host_free(h)
 		return nil, &Error{StatusIO, "cannot allocate the receive batch"}
 	}
-	return &Host{h: h, handle: C.uintptr_t(uintptr(unsafe.Pointer(h))), batch: batch}, nil
+	return &Host{h: h, batch: batch}, nil
+}
+
+// handle is h.h as an integer, for the calls made per message (see the wrappers in
+// the cgo preamble): it points into C memory, which the garbage collector never moves.
+func (h *Host) handle() C.uintptr_t {
+	return C.uintptr_t(uintptr(unsafe.Pointer(h.h)))
 }
 
 func (h *Host) fail(st C.enum_nmf_status) error {
@@ -332,7 +336,7 @@ func (h *Host) nextMessage() (C.nmf_message, error) {
 		var count C.size_t
 		h.next, h.count = 0, 0
 		batch := C.uintptr_t(uintptr(unsafe.Pointer(h.batch)))
-		switch st := C.nmf_go_recv_batch(h.handle, batch, batchMax, &count); st {
+		switch st := C.nmf_go_recv_batch(h.handle(), batch, batchMax, &count); st {
 		case C.NMF_OK:
 			h.count = int(count)
 		case C.NMF_EOF:
@@ -377,7 +381,7 @@ func bytesArg(b []byte) (*C.uint8_t, C.size_t) {
 // message is refused with nothing written; the host can go on.
 func (h *Host) SendRaw(msg []byte) error {
 	p, n := bytesArg(msg)
-	if st := C.nmf_go_send(h.handle, p, n); st != C.NMF_OK {
+	if st := C.nmf_go_send(h.handle(), p, n); st != C.NMF_OK {
 		return h.fail(st)
 	}
 	return nil
@@ -395,7 +399,7 @@ func (h *Host) Send(v any) error {
 // Queue keeps a copy of msg for the next Flush or Send: answer a burst with one write.
 func (h *Host) Queue(msg []byte) error {
 	p, n := bytesArg(msg)
-	if st := C.nmf_go_queue(h.handle, p, n); st != C.NMF_OK {
+	if st := C.nmf_go_queue(h.handle(), p, n); st != C.NMF_OK {
 		return h.fail(st)
 	}
 	return nil
@@ -403,7 +407,7 @@ func (h *Host) Queue(msg []byte) error {
 
 // Flush writes every queued message.
 func (h *Host) Flush() error {
-	if st := C.nmf_go_flush(h.handle); st != C.NMF_OK {
+	if st := C.nmf_go_flush(h.handle()); st != C.NMF_OK {
 		return h.fail(st)
 	}
 	return nil
@@ -411,7 +415,7 @@ func (h *Host) Flush() error {
 
 // HasMessage reports whether Recv would return without blocking.
 func (h *Host) HasMessage() bool {
-	return h.next < h.count || bool(C.nmf_go_has_message(h.handle))
+	return h.next < h.count || bool(C.nmf_go_has_message(h.handle()))
 }
 
 // Caller returns who started the host.
@@ -431,7 +435,9 @@ func (h *Host) Caller() Caller {
 func (h *Host) Close() {
 	C.nmf_host_free(h.h)
 	C.free(unsafe.Pointer(h.batch))
-	h.h, h.handle, h.batch = nil, 0, nil
+	// A receive after Close finds no batch to hand out from, and the library refuses
+	// the NULL host.
+	h.h, h.batch, h.count, h.next = nil, nil, 0, 0
 }
 
 // Valid reports whether msg is one valid UTF-8 JSON text, as a browser's JSON.parse
