@@ -664,6 +664,22 @@ enum nmf_status nmf_host_send(struct nmf_host *host, const uint8_t *json, size_t
 enum nmf_status nmf_host_queue(struct nmf_host *host, const uint8_t *json, size_t len);
 
 /**
+ * Like `nmf_host_queue`, for a message this host received: `json` is a view from the
+ * last `nmf_host_recv` or `nmf_host_recv_batch`, or a part of one. A large message
+ * (16 KiB or more) is queued without a copy: the host shares the received buffer with
+ * the writer until it is written, and hands anything queued before it to the writer at
+ * once. So an echo or a forwarder copies nothing. Once this returns `NMF_OK`, the caller
+ * must not write to that view (it stays readable until the next receive, as before).
+ * Bytes that are not such a view are copied, as `nmf_host_queue` does; so are messages
+ * of a `NMF_HOST_CHUNKED` host. Refusals as for `nmf_host_send`, with nothing queued.
+ *
+ * # Safety
+ *
+ * As for `nmf_host_send`.
+ */
+enum nmf_status nmf_host_queue_view(struct nmf_host *host, const uint8_t *json, size_t len);
+
+/**
  * Writes every queued message and flushes.
  *
  * # Safety

@@ -107,6 +107,13 @@ public:
     /// Queues a message (copied) for the next flush() or send().
     void queue(std::string_view json) { check(nmf_host_queue(host_, detail::bytes(json), json.size())); }
 
+    /// Queues a message received on this host (recv()'s view, or a part of it) for the
+    /// next flush() or send(), without copying it when it is large (16 KiB or more): an
+    /// echo or a forwarder copies nothing. Other bytes are copied, as queue() does.
+    void queue_view(std::string_view json) {
+        check(nmf_host_queue_view(host_, detail::bytes(json), json.size()));
+    }
+
     /// Writes every queued message.
     void flush() { check(nmf_host_flush(host_)); }
 

@@ -2,7 +2,7 @@
 
 use std::ffi::{CStr, c_char, c_int};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use nmframe::chunked::{ChunkOptions, Chunked};
 use nmframe::{Caller, Error, FrameReader, FrameWriter, HostStdin, HostStdio, Limits, Outbound};
 
@@ -94,11 +94,62 @@ pub struct nmf_host {
     /// The frames last handed out by `nmf_host_recv_batch` (kept, and their storage
     /// reused, until the next receive).
     pub(crate) batch: Vec<BytesMut>,
+    /// Received frames queued by `nmf_host_queue_view` without a copy: shared with the
+    /// writer from then on, and kept here so that the caller's views stay readable
+    /// until the next receive.
+    pub(crate) kept: Vec<Bytes>,
     /// A failure met after the first message of a batch: returned by the next receive,
     /// so that the messages before it are delivered first.
     pub(crate) held: Option<Error>,
     caller: CallerStrings,
     pub(crate) last_error: LastError,
+}
+
+impl nmf_host {
+    /// Lets go of the frames handed out by the last receive (their views end here).
+    pub(crate) fn forget_received(&mut self) {
+        self.current = None;
+        self.batch.clear();
+        self.kept.clear();
+    }
+
+    /// The received frame that the `len` bytes at address `start` lie in, shared and
+    /// cut to them: see [`share_received`].
+    fn received(&mut self, start: usize, len: usize) -> Option<Bytes> {
+        let frames = self.current.iter_mut().chain(self.batch.iter_mut());
+        share_received(&mut self.kept, frames, start, len)
+    }
+}
+
+/// The frame, among those `kept` (shared already) and the `received` ones, that the
+/// `len` bytes at address `start` lie wholly in, shared (a reference count) and cut to
+/// them; `None` when they are not within one. A received frame is frozen into `kept`
+/// the first time one of its views is shared: from then on a writer may read it at any
+/// moment, and the caller has promised not to write to it.
+pub(crate) fn share_received<'a>(
+    kept: &mut Vec<Bytes>,
+    mut received: impl Iterator<Item = &'a mut BytesMut>,
+    start: usize,
+    len: usize,
+) -> Option<Bytes> {
+    // Where the view begins within `frame`, when it lies wholly inside it.
+    let offset_in = |frame: &[u8]| {
+        let offset = start.checked_sub(frame.as_ptr() as usize)?;
+        (offset <= frame.len() && len <= frame.len() - offset).then_some(offset)
+    };
+    if len == 0 {
+        return None;
+    }
+    for frame in kept.iter() {
+        if let Some(offset) = offset_in(frame) {
+            return Some(frame.slice(offset..offset + len));
+        }
+    }
+    let (frame, offset) = received.find_map(|f| offset_in(f).map(|offset| (f, offset)))?;
+    let frozen = std::mem::take(frame).freeze();
+    let view = frozen.slice(offset..offset + len);
+    kept.push(frozen);
+    Some(view)
 }
 
 impl Handle for nmf_host {
@@ -212,6 +263,7 @@ pub unsafe extern "C" fn nmf_host_new(
             io,
             current: None,
             batch: Vec::new(),
+            kept: Vec::new(),
             held: None,
             caller: CallerStrings::new(caller),
             last_error: LastError::default(),
@@ -287,6 +339,55 @@ pub unsafe extern "C" fn nmf_host_queue(
 ) -> nmf_status {
     // SAFETY: the caller's contract on `host` and `json`.
     unsafe { write_message(host, json, len, Io::queue) }
+}
+
+/// The size from which `nmf_host_queue_view` shares a received frame rather than copy
+/// it: where `Outbound::queue_frame` stops copying.
+const SHARE_FROM: usize = 16 * 1024;
+
+/// Like `nmf_host_queue`, for a message this host received: `json` is a view from the
+/// last `nmf_host_recv` or `nmf_host_recv_batch`, or a part of one. A large message
+/// (16 KiB or more) is queued without a copy: the host shares the received buffer with
+/// the writer until it is written, and hands anything queued before it to the writer at
+/// once. So an echo or a forwarder copies nothing. Once this returns `NMF_OK`, the caller
+/// must not write to that view (it stays readable until the next receive, as before).
+/// Bytes that are not such a view are copied, as `nmf_host_queue` does; so are messages
+/// of a `NMF_HOST_CHUNKED` host. Refusals as for `nmf_host_send`, with nothing queued.
+///
+/// # Safety
+///
+/// As for `nmf_host_send`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nmf_host_queue_view(
+    host: *mut nmf_host,
+    json: *const u8,
+    len: size_t,
+) -> nmf_status {
+    let body = |h: &mut nmf_host| {
+        // SAFETY: the caller's contract on `json`.
+        let json = unsafe { crate::slice(json, len) };
+        let Some(json) = json else {
+            return NMF_INVALID_ARGUMENT;
+        };
+        // Below SHARE_FROM the writer copies a frame into its batch anyway: sharing it
+        // would only keep the reader from reusing its buffer.
+        let plain = matches!(h.io, Io::Plain { .. });
+        let shared = if plain && json.len() >= SHARE_FROM {
+            h.received(json.as_ptr() as usize, json.len())
+        } else {
+            None
+        };
+        let queued = match shared {
+            Some(frame) => h.io.writer().queue_frame(&frame),
+            None => h.io.queue(json),
+        };
+        match queued {
+            Ok(()) => NMF_OK,
+            Err(err) => h.last_error.fail(&err),
+        }
+    };
+    // SAFETY: the caller's contract on `host`.
+    unsafe { with_handle(host, body) }
 }
 
 /// The body of `nmf_host_send` and `nmf_host_queue`: `write` is one of the two.

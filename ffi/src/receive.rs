@@ -36,8 +36,7 @@ pub unsafe extern "C" fn nmf_host_recv(
         if payload.is_null() || len.is_null() {
             return NMF_INVALID_ARGUMENT;
         }
-        h.current = None;
-        h.batch.clear();
+        h.forget_received();
         match next_message(h) {
             Ok(frame) => {
                 let frame = h.current.insert(frame);
@@ -124,8 +123,7 @@ pub unsafe extern "C" fn nmf_host_recv_batch(
         }
         // SAFETY: non-NULL (checked above) and valid for a write by the caller's contract.
         unsafe { count.write(0) };
-        h.current = None;
-        h.batch.clear();
+        h.forget_received();
         match next_message(h) {
             Ok(frame) => h.batch.push(frame),
             Err(status) => return status,

@@ -72,3 +72,38 @@ fn a_panic_in_a_question_or_a_drop_stays_inside_the_boundary() {
     assert_eq!((status, none.is_null()), (NMF_IO, true));
     assert!(!nmf_status_str(NMF_IO as c_int).is_null());
 }
+
+#[test]
+fn a_received_view_is_shared_once_and_found_again_and_other_bytes_are_not() {
+    use bytes::BytesMut;
+
+    use crate::host::share_received;
+
+    let mut frames = [
+        BytesMut::from(&b"[1,2,3]"[..]),
+        BytesMut::from(&b"{\"a\":\"bcdef\"}"[..]),
+    ];
+    let second = frames[1].as_ptr() as usize;
+    let mut kept = Vec::new();
+    // A part of the second frame: that frame is frozen (no copy: same address) and kept.
+    let part = share_received(&mut kept, frames.iter_mut(), second + 5, 7).unwrap();
+    assert_eq!(&part[..], b"\"bcdef\"");
+    assert_eq!(part.as_ptr() as usize, second + 5);
+    assert_eq!(kept.len(), 1);
+    assert!(frames[1].is_empty(), "moved into kept, not copied");
+    // The whole of it, again: found among the kept ones, not frozen twice.
+    let whole = share_received(&mut kept, frames.iter_mut(), second, 13).unwrap();
+    assert_eq!(&whole[..], b"{\"a\":\"bcdef\"}");
+    assert_eq!(kept.len(), 1);
+    // One byte past its end, an empty view, and bytes elsewhere: not a received view.
+    assert!(share_received(&mut kept, frames.iter_mut(), second + 1, 13).is_none());
+    assert!(share_received(&mut kept, frames.iter_mut(), second, 0).is_none());
+    let elsewhere = *b"[1,2,3]";
+    let at = elsewhere.as_ptr() as usize;
+    assert!(share_received(&mut kept, frames.iter_mut(), at, 7).is_none());
+    // The first frame, whole.
+    let first = frames[0].as_ptr() as usize;
+    let one = share_received(&mut kept, frames.iter_mut(), first, 7).unwrap();
+    assert_eq!(&one[..], b"[1,2,3]");
+    assert_eq!(kept.len(), 2);
+}

@@ -40,6 +40,9 @@ static inline enum nmf_status nmf_go_send(uintptr_t host, const uint8_t *json, s
 static inline enum nmf_status nmf_go_queue(uintptr_t host, const uint8_t *json, size_t len) {
     return nmf_host_queue((struct nmf_host *)host, json, len);
 }
+static inline enum nmf_status nmf_go_queue_view(uintptr_t host, const uint8_t *json, size_t len) {
+    return nmf_host_queue_view((struct nmf_host *)host, json, len);
+}
 static inline enum nmf_status nmf_go_flush(uintptr_t host) {
     return nmf_host_flush((struct nmf_host *)host);
 }
@@ -311,10 +314,9 @@ func (h *Host) AppendRecv(dst []byte) ([]byte, error) {
 // RecvView returns the next message without copying it: a view of the library's
 // buffer (C memory), valid only until the next Recv, AppendRecv, RecvView, RecvJSON or
 // Close, after which its bytes may be reused or freed. Copy what you keep; passing the
-// view to Queue or SendRaw before the next receive is safe (they copy or write it
-// during the call). For a host that forwards or answers from each message as it
-// comes: an echo through RecvView and Queue copies each message once, as a C host
-// does, where Recv copies it twice.
+// view to QueueView, Queue or SendRaw before the next receive is safe. For a host that
+// forwards or answers from each message as it comes: an echo through RecvView and
+// QueueView copies nothing (Recv copies each message twice).
 func (h *Host) RecvView() ([]byte, error) {
 	m, err := h.nextMessage()
 	if err != nil {
@@ -400,6 +402,20 @@ func (h *Host) Send(v any) error {
 func (h *Host) Queue(msg []byte) error {
 	p, n := bytesArg(msg)
 	if st := C.nmf_go_queue(h.handle(), p, n); st != C.NMF_OK {
+		return h.fail(st)
+	}
+	return nil
+}
+
+// QueueView is Queue for a message received by RecvView (the view, or a part of it):
+// a large one (16 KiB or more) is queued without a copy, the library keeping its
+// buffer until it is written, and what was queued before it is handed to the writer at
+// once. Once QueueView returns nil, do not change the view's bytes (they may still be
+// being written); it stays readable until the next receive. Other bytes are copied, as
+// Queue does.
+func (h *Host) QueueView(view []byte) error {
+	p, n := bytesArg(view)
+	if st := C.nmf_go_queue_view(h.handle(), p, n); st != C.NMF_OK {
 		return h.fail(st)
 	}
 	return nil

@@ -22,7 +22,8 @@ int main(int argc, char **argv) {
         nmframe::Host host(argc, argv, NMF_HOST_WRITER_THREAD);
         while (auto msg = host.recv()) {
             try {
-                host.queue(*msg);
+                // The received view itself: a large message goes out without a copy.
+                host.queue_view(*msg);
             } catch (const nmframe::Disconnected &) {
                 throw;
             } catch (const nmframe::Error &e) {

@@ -1,7 +1,8 @@
 /*
  * The echo host of ffi/examples/c/echo_host.c, receiving through nmf_host_recv_batch
  * three messages at most per call, into an array on the heap of exactly that size (so
- * that valgrind sees any write past it). The tests run it as they run the other echo
+ * that valgrind sees any write past it), and answering each with its view, which the
+ * writer thread may still be writing from after the next call. The tests run it as they run the other echo
  * hosts: traffic, the hostile table, ten thousand frames in one write, valgrind.
  */
 #include <inttypes.h>
@@ -22,7 +23,7 @@ static uint32_t fnv1a32(const uint8_t *bytes, size_t len) {
 
 /* Queues the echo of one message, or an error object when it cannot be echoed. */
 static nmf_status echo(nmf_host *host, const nmf_message *m) {
-    nmf_status status = nmf_host_queue(host, m->data, m->len);
+    nmf_status status = nmf_host_queue_view(host, m->data, m->len);
     if (status == NMF_OK || status == NMF_DISCONNECTED || status == NMF_IO || status == NMF_WRITER_BROKEN) {
         return status;
     }
@@ -36,7 +37,7 @@ static nmf_status echo(nmf_host *host, const nmf_message *m) {
 int main(int argc, char **argv) {
     nmf_host *host = NULL;
     nmf_message *batch = malloc(BATCH * sizeof *batch);
-    if (batch == NULL || nmf_host_new(argc, (const char *const *)argv, 0, 0, &host) != NMF_OK) {
+    if (batch == NULL || nmf_host_new(argc, (const char *const *)argv, NMF_HOST_WRITER_THREAD, 0, &host) != NMF_OK) {
         fprintf(stderr, "batch_echo: cannot start\n");
         return 1;
     }

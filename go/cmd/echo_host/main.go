@@ -27,8 +27,8 @@ func run() int {
 	}
 	defer host.Close()
 	for {
-		// A view of the library's buffer, valid until the next receive: Queue copies
-		// it, so each message is copied once, with no Go allocation.
+		// A view of the library's buffer, valid until the next receive, answered with
+		// QueueView: no copy of a large message, and no Go allocation.
 		msg, err := host.RecvView()
 		if err != nil {
 			if err == io.EOF || errors.Is(err, nmframe.ErrDisconnected) {
@@ -37,7 +37,7 @@ func run() int {
 			fmt.Fprintln(os.Stderr, "echo_host_go:", err)
 			return 1
 		}
-		if err := host.Queue(msg); err != nil {
+		if err := host.QueueView(msg); err != nil {
 			// Refused before anything was written: say why, answer with an error.
 			fmt.Fprintf(os.Stderr, "echo_host_go: not echoing a %d-byte message: %v\n", len(msg), err)
 			status := nmframe.StatusIO
