@@ -268,9 +268,10 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
     ];
     // A build of `nmframe` from another commit, to compare before and after in one run:
     // NMFRAME_E2E_BEFORE=/path/to/nmframe cargo bench -p nmframe-benches --bench e2e
-    // Its target folder's async echo and Go echo too, where that build made them (`cargo
+    // Its target folder's async, Go and C echo too, where that build made them (`cargo
     // build --release -p nmframe --features tokio --example tokio_echo_host`; the e2e
-    // bench run there, or `go build -o TARGET/release/bench-hosts/echo_host_go`).
+    // bench run there, or `go build -o TARGET/release/bench-hosts/echo_host_go` and
+    // `cc -o TARGET/release/bench-hosts/echo_host_c`).
     if let Some(before) = std::env::var_os("NMFRAME_E2E_BEFORE") {
         let before = PathBuf::from(before);
         let olds = [
@@ -287,6 +288,11 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             (
                 "nmframe async echo, before (NMFRAME_E2E_BEFORE)",
                 before.with_file_name("examples").join("tokio_echo_host"),
+                None,
+            ),
+            (
+                "C echo, before (NMFRAME_E2E_BEFORE)",
+                before.with_file_name("bench-hosts").join("echo_host_c"),
                 None,
             ),
         ];
