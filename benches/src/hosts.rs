@@ -320,6 +320,15 @@ pub fn build_hosts() -> (Vec<Host>, Vec<Host>) {
             same_value: false,
         },
         Host {
+            name: "nmframe (tape Document, writer thread)",
+            argv: vec![
+                target.join("value_nmframe").into_os_string(),
+                "--document".into(),
+            ],
+            env: &[],
+            same_value: false,
+        },
+        Host {
             name: "nmframe async (Tokio, simd-json value, writer task)",
             argv: exe(target.join("value_nmframe_tokio")),
             env: &[],

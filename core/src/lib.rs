@@ -80,6 +80,7 @@ mod error;
 mod host_stdio;
 mod io;
 mod json;
+mod json_write;
 mod limits;
 mod outbound;
 mod scan;
