@@ -437,6 +437,10 @@ fn null_handles_are_refused_everywhere() {
         );
         assert_eq!(nmf_host_send(null_mut(), null(), 0), NMF_INVALID_ARGUMENT);
         assert_eq!(nmf_host_queue(null_mut(), null(), 0), NMF_INVALID_ARGUMENT);
+        assert_eq!(
+            nmf_host_queue_view(null_mut(), null(), 0),
+            NMF_INVALID_ARGUMENT
+        );
         assert_eq!(nmf_host_flush(null_mut()), NMF_INVALID_ARGUMENT);
         assert_eq!(
             nmf_host_set_chunking(null_mut(), 0, 0, 0, 0),
