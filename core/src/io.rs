@@ -229,6 +229,33 @@ pub(crate) enum Timed {
 }
 
 impl<R: WaitReadable> FrameReader<R> {
+    /// Whether input is waiting: bytes already buffered here (a frame, or the start of
+    /// one), or bytes (or the end) in the pipe. `false` means the next read would wait
+    /// for the peer: the caller has caught up, and may tell its writer so
+    /// ([`Outbound::caught_up`]). When nothing is buffered this asks the system (a
+    /// `poll` of no time); when that fails, the answer is `true`.
+    ///
+    /// ```no_run
+    /// use nmframe::{Limits, Outbound};
+    ///
+    /// let (mut reader, writer) = nmframe::stdio(Limits::host())?;
+    /// let mut writer = writer.validate_json().spawn_thread()?;
+    /// while let Some(frame) = reader.read_frame()? {
+    ///     if !reader.input_waiting() {
+    ///         writer.caught_up(); // a lone reply of up to 64 KiB is written here
+    ///     }
+    ///     writer.queue_frame(&frame.freeze())?;
+    ///     if !reader.has_frame() {
+    ///         writer.flush()?;
+    ///     }
+    /// }
+    /// writer.finish()?;
+    /// # Ok::<(), nmframe::Error>(())
+    /// ```
+    pub fn input_waiting(&self) -> bool {
+        self.decoder.buffered() > 0 || self.inner.wait_readable(Duration::ZERO).unwrap_or(true)
+    }
+
     /// The next frame if one arrives by `deadline` (`None`: no limit), as
     /// [`read_frame`](Self::read_frame) reads it.
     pub(crate) fn read_frame_until(&mut self, deadline: Option<Instant>) -> Result<Timed> {

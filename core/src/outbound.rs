@@ -97,6 +97,28 @@ pub trait Outbound {
         Ok(())
     }
 
+    /// Says that the caller has caught up with its input: no message is waiting for it
+    /// ([`FrameReader::input_waiting`](crate::FrameReader::input_waiting) is false), so
+    /// it has nothing else to do until its reply is out. A writer on a thread of its own
+    /// then writes the next flush or frame, up to 64 KiB, in the caller's thread when it
+    /// has nothing else to write: a lone reply costs no wake-up of the second thread.
+    /// Otherwise it writes only small ones so (up to 16 KiB), and hands larger ones over,
+    /// so that reading the next messages overlaps writing. It holds for the next write
+    /// only. A writer on the caller's thread has nothing to decide.
+    ///
+    /// ```
+    /// use nmframe::{FrameWriter, Limits, Outbound};
+    ///
+    /// let mut out = FrameWriter::new(Vec::new(), Limits::host()).spawn_thread()?;
+    /// let reply = vec![b'1'; 40_000]; // a JSON number of 40,000 digits
+    /// out.queue(&reply)?;
+    /// out.caught_up(); // the reader has nothing buffered and the pipe is empty
+    /// out.flush()?; // written by this thread: the writing thread was idle
+    /// assert_eq!(out.finish()?.len(), 4 + reply.len());
+    /// # Ok::<(), nmframe::Error>(())
+    /// ```
+    fn caught_up(&mut self) {}
+
     /// Writes everything queued and waits until it is written: the last call before
     /// the host exits. A writer on another thread stops; later calls return an error.
     ///
@@ -127,6 +149,9 @@ impl<T: Outbound + ?Sized> Outbound for Box<T> {
     }
     fn check(&mut self) -> Result<()> {
         (**self).check()
+    }
+    fn caught_up(&mut self) {
+        (**self).caught_up()
     }
     fn close(&mut self) -> Result<()> {
         (**self).close()

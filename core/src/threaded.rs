@@ -27,6 +27,12 @@ const DEPTH: usize = 2;
 /// 64 KiB messages fell from 0.84× to 0.50× `cat`.
 const INLINE_MAX: usize = COPY_BELOW + crate::HEADER_LEN;
 
+/// What the caller writes itself, the thread being idle, once it has said it caught up
+/// with its input ([`Outbound::caught_up`]): it has nothing else to do until the reply is
+/// out, so a thread's wake-up would buy no overlap. A pipe's default capacity (64 KiB)
+/// and a header: a reply of that size goes into a drained pipe in one write.
+const CAUGHT_UP_MAX: usize = 64 * 1024 + crate::HEADER_LEN;
+
 /// Batch buffers in circulation: the one being filled, [`DEPTH`] waiting, one being
 /// written. All exist from the start and are taken in turn, so which buffer holds which
 /// batch does not depend on how fast the writing thread is, and once each has held the
@@ -106,10 +112,12 @@ impl<W> Drop for StopOnDrop<'_, W> {
 /// [`FrameWriter::validate_json`]) happen in the caller's thread, before anything is
 /// handed over, with nothing written. A flush or frame of up to 16 KiB is written by the
 /// calling thread itself when the writing thread has nothing to do (a lone reply then
-/// costs no wake-up); anything else is handed over. A write error stops everything, so
-/// nothing is ever written after a frame that failed half-way: it is returned by the call
-/// that wrote inline, or by a later call once the writing thread has met it, and by every
-/// call after that ([`Error::Disconnected`] when the browser went away).
+/// costs no wake-up), and one of up to 64 KiB once the caller has said it caught up
+/// with its input ([`Outbound::caught_up`]); anything else is handed over. A write
+/// error stops everything, so nothing is ever written after a frame that failed
+/// half-way: it is returned by the call that wrote inline, or by a later call once the
+/// writing thread has met it, and by every call after that ([`Error::Disconnected`]
+/// when the browser went away).
 ///
 /// Memory stays bounded when the browser stops reading: the caller blocks once two
 /// flushes or frames are waiting. Once warm, nothing is allocated per message: four
@@ -148,6 +156,9 @@ pub struct WriterThread<W> {
     thread: Option<JoinHandle<io::Result<Option<W>>>>,
     /// The write error that stopped the thread, kept to be returned again.
     failed: Option<KeptIo>,
+    /// The caller has caught up with its input ([`Outbound::caught_up`]): the next flush
+    /// or frame may be written inline up to [`CAUGHT_UP_MAX`].
+    caught_up: bool,
 }
 
 impl<W: Write + Send + 'static> WriterThread<W> {
@@ -178,6 +189,7 @@ impl<W: Write + Send + 'static> WriterThread<W> {
             high_water: 0,
             thread: Some(thread),
             failed: None,
+            caught_up: false,
         })
     }
 
@@ -229,7 +241,8 @@ impl<W: Write + Send + 'static> WriterThread<W> {
         let frame = frame.into();
         self.check_alive()?;
         let header = self.checker.check_raw(&frame)?;
-        if self.batch.len() + header.len() + frame.len() <= INLINE_MAX && self.idle() {
+        let inline_max = self.inline_max();
+        if self.batch.len() + header.len() + frame.len() <= inline_max && self.idle() {
             return self.write_inline(&header, &frame);
         }
         self.flush()?;
@@ -245,10 +258,11 @@ impl<W: Write + Send + 'static> WriterThread<W> {
     /// The error that stopped the writing thread.
     pub fn flush(&mut self) -> Result<()> {
         self.check_alive()?;
+        let inline_max = self.inline_max();
         if self.batch.is_empty() {
             return Ok(());
         }
-        if self.batch.len() <= INLINE_MAX && self.idle() {
+        if self.batch.len() <= inline_max && self.idle() {
             return self.write_inline(&[], &[]);
         }
         // The next buffer in turn. When none has come back, the other three are waiting
@@ -290,6 +304,16 @@ impl<W: Write + Send + 'static> WriterThread<W> {
         match &self.thread {
             Some(thread) if thread.is_finished() => self.stop().map(drop),
             _ => Ok(()),
+        }
+    }
+
+    /// The most the next flush or frame may write inline; takes the caller's word that it
+    /// caught up, which holds for one write.
+    fn inline_max(&mut self) -> usize {
+        if std::mem::take(&mut self.caught_up) {
+            CAUGHT_UP_MAX
+        } else {
+            INLINE_MAX
         }
     }
 
@@ -431,6 +455,9 @@ impl<W: Write + Send + 'static> Outbound for WriterThread<W> {
     }
     fn check(&mut self) -> Result<()> {
         WriterThread::check(self)
+    }
+    fn caught_up(&mut self) {
+        self.caught_up = true;
     }
     fn close(&mut self) -> Result<()> {
         WriterThread::flush(self)?;

@@ -516,6 +516,30 @@ fn a_closed_pipe_is_a_disconnect() {
     assert!(err.to_string().starts_with("the peer disconnected"));
 }
 
+#[test]
+fn input_waiting_says_whether_a_read_would_wait_for_the_peer() {
+    let (pipe, mut peer) = io::pipe().unwrap();
+    let mut reader = FrameReader::new(pipe, Limits::host());
+    assert!(!reader.input_waiting(), "nothing sent yet");
+    // A whole frame and the first bytes of the next: a read takes both.
+    let mut wire = frame(b"[1]");
+    wire.extend_from_slice(&frame(b"[2]")[..5]);
+    peer.write_all(&wire).unwrap();
+    assert!(reader.input_waiting(), "bytes in the pipe");
+    assert_eq!(&reader.read_frame().unwrap().unwrap()[..], b"[1]");
+    assert!(
+        reader.input_waiting(),
+        "the start of the next frame is buffered"
+    );
+    peer.write_all(&frame(b"[2]")[5..]).unwrap();
+    assert_eq!(&reader.read_frame().unwrap().unwrap()[..], b"[2]");
+    assert!(!reader.input_waiting(), "caught up");
+    // The end of the stream is input too: the next read will not wait for it.
+    drop(peer);
+    assert!(reader.input_waiting(), "the pipe's end");
+    assert!(reader.read_frame().unwrap().is_none());
+}
+
 /// A reader that hands out at most `step` bytes per call and fails with EINTR in
 /// between.
 struct Trickle<'a> {

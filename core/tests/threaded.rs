@@ -254,6 +254,14 @@ impl Write for WhoWrites {
     }
 }
 
+/// The bytes the thread called `name` wrote, in a [`WhoWrites`] log.
+fn written_by(log: &[(String, usize)], name: &str) -> usize {
+    log.iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, len)| len)
+        .sum()
+}
+
 #[test]
 fn a_lone_small_reply_is_written_by_the_caller_and_a_large_one_by_the_thread() {
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -268,12 +276,44 @@ fn a_lone_small_reply_is_written_by_the_caller_and_a_large_one_by_the_thread() {
     writer.send_frame(BytesMut::from(large.as_bytes())).unwrap();
     writer.finish().unwrap();
     let log = log.lock().unwrap();
-    let by = |name: &str| -> usize {
-        log.iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, len)| len)
-            .sum()
-    };
+    let by = |name: &str| written_by(&log, name);
     assert_eq!(by(&caller), 2 * (4 + 3), "{log:?}");
     assert_eq!(by("nmframe-writer"), 4 + large.len(), "{log:?}");
+}
+
+#[test]
+fn a_caller_that_caught_up_writes_one_reply_of_up_to_64_kib_itself() {
+    use nmframe::Outbound;
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut writer = FrameWriter::new(WhoWrites(log.clone()), Limits::host())
+        .spawn_thread()
+        .unwrap();
+    let caller = std::thread::current().name().unwrap_or("").to_owned();
+    let string = |len: usize| format!("\"{}\"", "x".repeat(len - 2));
+    // 64 KiB exactly, with its header: the most a caller that caught up writes.
+    let lone = string(64 << 10);
+    writer.caught_up();
+    writer.send_frame(BytesMut::from(lone.as_bytes())).unwrap();
+    // A batch of 40,000 bytes, flushed after catching up: written by the caller too.
+    let batch = string(40_000);
+    writer.queue(batch.as_bytes()).unwrap();
+    writer.caught_up();
+    writer.flush().unwrap();
+    // One byte over 64 KiB is handed over even after catching up (the thread is idle:
+    // everything before was written inline).
+    let over = string((64 << 10) + 1);
+    writer.caught_up();
+    writer.send_frame(BytesMut::from(over.as_bytes())).unwrap();
+    // The word held for that write only: the next large frame is handed over.
+    let next = string(20_000);
+    writer.send_frame(BytesMut::from(next.as_bytes())).unwrap();
+    writer.finish().unwrap();
+    let log = log.lock().unwrap();
+    let by = |name: &str| written_by(&log, name);
+    assert_eq!(by(&caller), 4 + lone.len() + 4 + batch.len(), "{log:?}");
+    assert_eq!(
+        by("nmframe-writer"),
+        4 + next.len() + 4 + over.len(),
+        "{log:?}"
+    );
 }

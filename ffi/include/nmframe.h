@@ -72,7 +72,10 @@
  * and checking the next messages overlaps writing the last replies (worth it with a
  * second core). `nmf_host_queue` and `nmf_host_send` still check and copy the message
  * before they return (the buffer is the caller's again at once); a send or flush hands
- * the queue over without waiting for the write. A failed write stops the thread:
+ * the queue over without waiting for the write. A reply to a lone message (nothing
+ * else received and unanswered, nothing waiting in stdin) is written by the calling
+ * thread when the writer thread is idle, up to 64 KiB: it would only wait for the
+ * thread's wake-up. A failed write stops the thread:
  * every later call returns its status (`NMF_DISCONNECTED` when the browser went away).
  * `nmf_host_free` waits until every reply handed over is written.
  */

@@ -27,7 +27,10 @@ pub const NMF_HOST_NO_GUARD_STDOUT: u32 = 4;
 /// and checking the next messages overlaps writing the last replies (worth it with a
 /// second core). `nmf_host_queue` and `nmf_host_send` still check and copy the message
 /// before they return (the buffer is the caller's again at once); a send or flush hands
-/// the queue over without waiting for the write. A failed write stops the thread:
+/// the queue over without waiting for the write. A reply to a lone message (nothing
+/// else received and unanswered, nothing waiting in stdin) is written by the calling
+/// thread when the writer thread is idle, up to 64 KiB: it would only wait for the
+/// thread's wake-up. A failed write stops the thread:
 /// every later call returns its status (`NMF_DISCONNECTED` when the browser went away).
 /// `nmf_host_free` waits until every reply handed over is written.
 pub const NMF_HOST_WRITER_THREAD: u32 = 2;
@@ -111,6 +114,21 @@ impl nmf_host {
         self.current = None;
         self.batch.clear();
         self.kept.clear();
+    }
+
+    /// Tells the writer that the caller has caught up with its input, when it has: at
+    /// most one received message in hand, nothing buffered, nothing in the pipe. A lone
+    /// reply of up to 64 KiB is then written by the caller's thread rather than handed
+    /// to the writer thread (see `Outbound::caught_up`). Asked only for large replies,
+    /// since it costs a `poll`: smaller ones are written inline whenever the thread is
+    /// idle.
+    fn note_caught_up(&mut self) {
+        if let Io::Plain { reader, writer } = &mut self.io
+            && self.batch.len() <= 1
+            && !reader.input_waiting()
+        {
+            writer.caught_up();
+        }
     }
 
     /// The received frame that the `len` bytes at address `start` lie in, shared and
@@ -378,7 +396,10 @@ pub unsafe extern "C" fn nmf_host_queue_view(
             None
         };
         let queued = match shared {
-            Some(frame) => h.io.writer().queue_frame(&frame),
+            Some(frame) => {
+                h.note_caught_up();
+                h.io.writer().queue_frame(&frame)
+            }
             None => h.io.queue(json),
         };
         match queued {
@@ -423,9 +444,14 @@ unsafe fn write_message(
 /// `host` is a live host.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn nmf_host_flush(host: *mut nmf_host) -> nmf_status {
-    let body = |h: &mut nmf_host| match h.io.writer().flush() {
-        Ok(()) => NMF_OK,
-        Err(err) => h.last_error.fail(&err),
+    let body = |h: &mut nmf_host| {
+        if h.io.writer().queued() >= SHARE_FROM {
+            h.note_caught_up();
+        }
+        match h.io.writer().flush() {
+            Ok(()) => NMF_OK,
+            Err(err) => h.last_error.fail(&err),
+        }
     };
     // SAFETY: the caller's contract on `host`.
     unsafe { with_handle(host, body) }

@@ -1,9 +1,8 @@
 //! `nmframe echo`: the reference echo host.
 
-use std::io::Read;
 use std::thread;
 
-use nmframe::{Error, FrameReader, Limits, Outbound};
+use nmframe::{Error, FrameReader, Limits, Outbound, WaitReadable};
 
 use crate::out::note;
 use crate::text::json_string;
@@ -29,6 +28,10 @@ pub fn echo() -> Result<(), Error> {
     }
 }
 
+/// Replies from this size on are handed to the writing thread unless the host has
+/// caught up with its input.
+const LARGE: usize = 16 * 1024;
+
 /// FNV-1a, 32 bits: simple enough that any sender can compute it to compare.
 fn fnv1a32(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5, |hash, &b| {
@@ -39,7 +42,7 @@ fn fnv1a32(bytes: &[u8]) -> u32 {
 /// Echoes every frame `reader` delivers through `writer`, which should check the
 /// JSON (`validate_json`): an invalid message, or one too large to echo, is answered
 /// with an error object giving its size and checksum, and the host goes on.
-pub fn serve_echo<R: Read>(
+pub fn serve_echo<R: WaitReadable>(
     mut reader: FrameReader<R>,
     mut writer: impl Outbound,
 ) -> Result<(), Error> {
@@ -56,6 +59,12 @@ pub fn serve_echo<R: Read>(
         // Frozen, so that a large frame can be handed over by reference count while it is
         // kept for the error reply.
         let frame = frame.freeze();
+        // A large reply to a lone message is written by this thread (nothing else is
+        // waiting for it); smaller ones are whenever the writing thread is idle, so
+        // they need not ask the system.
+        if frame.len() >= LARGE && !reader.input_waiting() {
+            writer.caught_up();
+        }
         match writer.queue_frame(&frame) {
             Ok(()) => {}
             Err(err) if err.is_disconnect() => return Ok(()),
