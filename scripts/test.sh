@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step says when it starts (seconds since this script did), so a slow run shows
+# which step grew: CI must stay under 30 minutes.
+step() { printf '\n==> [%d s] %s\n' "$SECONDS" "$*"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -79,3 +81,5 @@ cargo bench -p nmframe-benches --locked --bench soak -- --seconds 2 > /dev/null
 
 step "fuzz smoke: every target for ${NMFRAME_FUZZ_SECONDS:-20} s from the committed seeds (nightly)"
 bash fuzz/run-all.sh "${NMFRAME_FUZZ_SECONDS:-20}"
+
+printf '\n==> [%d s] all passed\n' "$SECONDS"
