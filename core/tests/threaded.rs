@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use nmframe::{Error, FrameWriter, Limits, SliceFrames};
+use nmframe::{Error, FrameWriter, Limits, SliceFrames, WriterThread};
 
 /// A writer whose bytes the test can read while the thread owns it.
 #[derive(Clone, Default)]
@@ -241,7 +241,9 @@ fn a_stalled_reader_blocks_the_caller_after_two_jobs() {
 }
 
 /// Records which thread wrote each piece.
-struct WhoWrites(Arc<Mutex<Vec<(String, usize)>>>);
+type Log = Arc<Mutex<Vec<(String, usize)>>>;
+
+struct WhoWrites(Log);
 
 impl Write for WhoWrites {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -262,13 +264,20 @@ fn written_by(log: &[(String, usize)], name: &str) -> usize {
         .sum()
 }
 
-#[test]
-fn a_lone_small_reply_is_written_by_the_caller_and_a_large_one_by_the_thread() {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut writer = FrameWriter::new(WhoWrites(log.clone()), Limits::host())
+/// A writer thread whose every write is logged with the name of the thread that made
+/// it, and the name of this (the caller's) thread.
+fn watched_writer() -> (Log, WriterThread<WhoWrites>, String) {
+    let log = Log::default();
+    let writer = FrameWriter::new(WhoWrites(log.clone()), Limits::host())
         .spawn_thread()
         .unwrap();
     let caller = std::thread::current().name().unwrap_or("").to_owned();
+    (log, writer, caller)
+}
+
+#[test]
+fn a_lone_small_reply_is_written_by_the_caller_and_a_large_one_by_the_thread() {
+    let (log, mut writer, caller) = watched_writer();
     writer.queue(b"[1]").unwrap();
     writer.flush().unwrap();
     writer.send_frame(BytesMut::from(&b"[2]"[..])).unwrap();
@@ -284,11 +293,7 @@ fn a_lone_small_reply_is_written_by_the_caller_and_a_large_one_by_the_thread() {
 #[test]
 fn a_caller_that_caught_up_writes_one_reply_of_up_to_64_kib_itself() {
     use nmframe::Outbound;
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let mut writer = FrameWriter::new(WhoWrites(log.clone()), Limits::host())
-        .spawn_thread()
-        .unwrap();
-    let caller = std::thread::current().name().unwrap_or("").to_owned();
+    let (log, mut writer, caller) = watched_writer();
     let string = |len: usize| format!("\"{}\"", "x".repeat(len - 2));
     // 64 KiB exactly, with its header: the most a caller that caught up writes.
     let lone = string(64 << 10);
