@@ -21,6 +21,11 @@ use crate::{decode, encode, errors};
 /// wait: a long burst is written in slices rather than held whole.
 const FLUSH_AT: usize = 1 << 20;
 
+/// A reply of at least this size that goes out at once is written from the caller's
+/// buffer (one vectored write behind what is queued) rather than copied into the queue:
+/// below it the copy costs less than a write of several pieces.
+const WRITE_IN_PLACE: usize = 16 * 1024;
+
 /// How long a chunked host's receive waits for input without its lock before it looks
 /// again.
 const IDLE_WAIT: Duration = Duration::from_secs(1);
@@ -442,6 +447,12 @@ impl Host {
                     // and only then is the text read.
                     if validate && !text.is_empty() && text.len() <= MAX_HOST_TO_BROWSER as usize {
                         w.json.validate(text)?;
+                    }
+                    if text.len() >= WRITE_IN_PLACE && !self.more.load(Ordering::SeqCst) {
+                        // A large reply with no request waiting goes out at once: written
+                        // from where it lies, after what is queued, not copied behind it.
+                        w.out.send(text)?;
+                        return Ok(());
                     }
                     w.out.queue(text)?;
                     // Checked under the writer's lock: the reader clears `more` and then

@@ -216,6 +216,23 @@ def test_a_burst_is_answered_in_a_few_writes(browsers):
     assert b.close() == 0
 
 
+def test_a_large_reply_goes_out_behind_the_replies_queued_before_it(browsers):
+    # A large reply with no request waiting is written from where it lies, in one write
+    # with whatever is queued: it must not overtake the replies to a burst's earlier
+    # requests.
+    b = browsers(script("""
+        import nmframe
+        host = nmframe.Host()
+        for message in host.frames():
+            host.send_bytes(message)
+    """))
+    burst = [b"[%d]" % i for i in range(100)] + [json_string(64 * 1024), b"[100]", json_string(40_000)]
+    b.write(b"".join(frame(m) for m in burst))
+    assert [b.reply() for _ in burst] == burst
+    assert b.roundtrip(json_string(1 << 20)) == json_string(1 << 20)
+    assert b.close() == 0, b.stderr
+
+
 def test_replies_queued_when_the_script_ends_are_written(browsers):
     b = browsers(script("""
         import nmframe
