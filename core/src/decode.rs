@@ -461,6 +461,15 @@ impl FrameDecoder {
     /// Report what was filled with [`commit`](Self::commit).
     pub fn read_buf(&mut self, min: usize) -> &mut [u8] {
         let min = min.max(MIN_READ);
+        if self.buf.is_empty() && self.writable_len() < self.alloc && !self.oversized(0) {
+            // Nothing is waiting to be decoded: once the frames handed out are dropped,
+            // the whole allocation is free, and reading into its start moves nothing.
+            // Reading into the tail instead, a frame larger than the tail would have its
+            // first part moved to the front when the rest arrives: a copy of nearly
+            // every large message, for a host that answers one message at a time.
+            // (No allocation either way: `try_reclaim` fails while a frame is alive.)
+            let _ = self.buf.try_reclaim(self.alloc);
+        }
         if self.writable_len() < min || self.oversized(self.buf.len() + min) {
             let grow = self.read_window().max(min);
             self.reserve(grow);
@@ -630,6 +639,47 @@ mod tests {
                     feed(&wire, step, keep),
                     payloads,
                     "step {step}, keep {keep}"
+                );
+            }
+        }
+    }
+
+    /// One message at a time, each dropped before the next is read, as a host that
+    /// answers each message does: every frame is read into the start of the one
+    /// allocation, so no part of it is ever moved (a frame that straddled the tail
+    /// had its first part copied to the front when the rest arrived).
+    #[test]
+    fn frames_read_one_at_a_time_start_at_the_front_and_are_never_moved() {
+        let mut decoder = FrameDecoder::with_cap(Cap::protocol(Direction::BrowserToHost));
+        let payload = vec![b'7'; 65_536];
+        let mut wire = (payload.len() as u32).to_ne_bytes().to_vec();
+        wire.extend_from_slice(&payload);
+        let mut front = None;
+        for message in 0..5 {
+            let mut at = 0;
+            let frame = loop {
+                if let Some(frame) = decoder.decode().unwrap() {
+                    break frame;
+                }
+                // A pipe holds 64 KiB: the frame comes in reads of at most that.
+                let room = decoder.read_buf(0);
+                let n = room.len().min(wire.len() - at).min(65_536);
+                // The first message grows the buffer to its size; then it stays.
+                if at == 0 && message > 0 {
+                    let start = room.as_ptr() as usize;
+                    assert_eq!(*front.get_or_insert(start), start, "message {message}");
+                }
+                room[..n].copy_from_slice(&wire[at..at + n]);
+                decoder.commit(n);
+                at += n;
+            };
+            assert_eq!(&frame[..], &payload[..]);
+            if let Some(front) = front {
+                // Where the frame's bytes lie: the first read's window, not a copy.
+                assert_eq!(
+                    frame.as_ptr() as usize,
+                    front + HEADER_LEN,
+                    "message {message}"
                 );
             }
         }
