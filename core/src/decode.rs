@@ -655,7 +655,9 @@ mod tests {
         let mut wire = (payload.len() as u32).to_ne_bytes().to_vec();
         wire.extend_from_slice(&payload);
         let mut front = None;
-        for message in 0..5 {
+        // Three under Miri, which copies the 64 KiB a byte at a time.
+        let messages = if cfg!(miri) { 3 } else { 5 };
+        for message in 0..messages {
             let mut at = 0;
             let frame = loop {
                 if let Some(frame) = decoder.decode().unwrap() {
