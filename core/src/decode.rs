@@ -453,8 +453,10 @@ impl FrameDecoder {
     }
 
     /// Room for the next read, for a caller that does its own I/O: at least `min`
-    /// bytes, and at least 16 KiB. While that much is free the buffer is left alone;
-    /// otherwise it grows by the next read window (64 KiB while no large frame is
+    /// bytes, and at least 16 KiB. With nothing buffered, the room starts at the front
+    /// of the buffer once the frames handed out from it are dropped, so that a frame
+    /// never has to be moved there later. While that much is free the buffer is left
+    /// alone; otherwise it grows by the next read window (64 KiB while no large frame is
     /// arriving; for a large one, what is missing of it, but never more than what has
     /// already arrived, so a lying header costs nothing), so a frame that arrives in
     /// small pieces costs a handful of reallocations, not one per read.
