@@ -119,6 +119,23 @@ pub trait Outbound {
     /// ```
     fn caught_up(&mut self) {}
 
+    /// Whether [`caught_up`](Self::caught_up) changes anything: only for a writer on a
+    /// thread of its own. Asking the reader costs a `poll`, so a caller asks only a
+    /// writer that listens.
+    ///
+    /// ```
+    /// use nmframe::{FrameWriter, Limits, Outbound};
+    ///
+    /// let inline = FrameWriter::new(Vec::new(), Limits::host());
+    /// assert!(!inline.heeds_caught_up());
+    /// let threaded = FrameWriter::new(Vec::new(), Limits::host()).spawn_thread()?;
+    /// assert!(threaded.heeds_caught_up());
+    /// # Ok::<(), nmframe::Error>(())
+    /// ```
+    fn heeds_caught_up(&self) -> bool {
+        false
+    }
+
     /// Writes everything queued and waits until it is written: the last call before
     /// the host exits. A writer on another thread stops; later calls return an error.
     ///
@@ -152,6 +169,9 @@ impl<T: Outbound + ?Sized> Outbound for Box<T> {
     }
     fn caught_up(&mut self) {
         (**self).caught_up()
+    }
+    fn heeds_caught_up(&self) -> bool {
+        (**self).heeds_caught_up()
     }
     fn close(&mut self) -> Result<()> {
         (**self).close()

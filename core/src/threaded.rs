@@ -459,6 +459,9 @@ impl<W: Write + Send + 'static> Outbound for WriterThread<W> {
     fn caught_up(&mut self) {
         self.caught_up = true;
     }
+    fn heeds_caught_up(&self) -> bool {
+        true
+    }
     fn close(&mut self) -> Result<()> {
         WriterThread::flush(self)?;
         self.stop().map(drop)

@@ -62,8 +62,6 @@ pub(crate) enum Io {
     Plain {
         reader: FrameReader<HostStdin>,
         writer: Writer,
-        /// The writer is a `WriterThread`: only then is a lone reply worth a `poll`.
-        threaded: bool,
     },
     Chunked(Box<Chunked<HostStdin, Writer>>),
 }
@@ -125,11 +123,8 @@ impl nmf_host {
     /// since it costs a `poll`: smaller ones are written inline whenever the thread is
     /// idle.
     fn note_caught_up(&mut self) {
-        if let Io::Plain {
-            reader,
-            writer,
-            threaded: true,
-        } = &mut self.io
+        if let Io::Plain { reader, writer } = &mut self.io
+            && writer.heeds_caught_up()
             && self.batch.len() <= 1
             && !reader.input_waiting()
         {
@@ -265,8 +260,7 @@ pub unsafe extern "C" fn nmf_host_new(
         } else {
             writer.validate_json()
         };
-        let threaded = flags & NMF_HOST_WRITER_THREAD != 0;
-        let writer = if threaded {
+        let writer = if flags & NMF_HOST_WRITER_THREAD != 0 {
             match writer.spawn_thread() {
                 Ok(thread) => Box::new(thread) as Writer,
                 Err(_) => return Err(NMF_IO),
@@ -282,11 +276,7 @@ pub unsafe extern "C" fn nmf_host_new(
                 ChunkOptions::default(),
             )))
         } else {
-            Io::Plain {
-                reader,
-                writer,
-                threaded,
-            }
+            Io::Plain { reader, writer }
         };
         Ok(nmf_host {
             io,

@@ -22,9 +22,9 @@ pub fn echo() -> Result<(), Error> {
     // echo costs no validation (and no copy of it).
     let writer = writer.validate_json();
     if threaded {
-        serve_echo(reader, writer.spawn_thread()?, true)
+        serve_echo(reader, writer.spawn_thread()?)
     } else {
-        serve_echo(reader, writer, false)
+        serve_echo(reader, writer)
     }
 }
 
@@ -41,13 +41,10 @@ fn fnv1a32(bytes: &[u8]) -> u32 {
 
 /// Echoes every frame `reader` delivers through `writer`, which should check the
 /// JSON (`validate_json`): an invalid message, or one too large to echo, is answered
-/// with an error object giving its size and checksum, and the host goes on. `threaded`:
-/// `writer` is a writer thread, which writes a lone large reply itself when told the
-/// host caught up (worth a `poll` only then).
+/// with an error object giving its size and checksum, and the host goes on.
 pub fn serve_echo<R: WaitReadable>(
     mut reader: FrameReader<R>,
     mut writer: impl Outbound,
-    threaded: bool,
 ) -> Result<(), Error> {
     loop {
         let frame = match reader.read_frame()? {
@@ -65,7 +62,7 @@ pub fn serve_echo<R: WaitReadable>(
         // A large reply to a lone message is written by this thread (nothing else is
         // waiting for it); smaller ones are whenever the writing thread is idle, so
         // they need not ask the system.
-        if threaded && frame.len() >= LARGE && !reader.input_waiting() {
+        if writer.heeds_caught_up() && frame.len() >= LARGE && !reader.input_waiting() {
             writer.caught_up();
         }
         match writer.queue_frame(&frame) {
